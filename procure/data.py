@@ -1,0 +1,66 @@
+"""Validated input: the tables of SPEC section 1 in clean, typed form.
+
+A :class:`ProcureData` is only ever made by :func:`procure.validate.validate_tables`
+(from a workbook or from DataFrames), so every consumer can rely on:
+
+* ids are ``str`` (object dtype), with no leading or trailing spaces;
+* every id referenced is defined, every key is unique;
+* numbers are finite ``float64``; an optional number left blank is ``NaN``
+  only where blank has a meaning of its own (budget, capacity,
+  shortfall_penalty), otherwise it holds the SPEC default;
+* ``periods`` lists the Demand periods in SPEC order (numbers numerically,
+  then text lexically) and every period column is one of them;
+* ``demand`` and ``rules`` carry ``source_row``: the row a planner sees in
+  Excel (or ``index + 2`` for DataFrames), for messages.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class ProcureData:
+    partners: pd.DataFrame  # partner, name, country, budget
+    items: pd.DataFrame  # item, name, unit, category, shortfall_penalty
+    suppliers: pd.DataFrame  # supplier, name, country, capacity
+    offers: pd.DataFrame  # supplier, item, unit_price, capacity, capacity_use, min_order,
+    #                       setup_cost, first_period, discount
+    demand: pd.DataFrame  # partner, item, period, quantity, source_row
+    capacity: pd.DataFrame  # supplier, item, period, capacity
+    price_tiers: pd.DataFrame  # supplier, item, min_quantity, unit_price (min_quantity > 0)
+    transport: pd.DataFrame  # from_country, to_partner, item (None: every item), cost_per_unit
+    blocs: pd.DataFrame  # bloc, country
+    rules: pd.DataFrame  # rule, partner, item, group, share, quantity, name, source_row
+    settings: dict = field(default_factory=dict)  # time_limit, mip_gap, currency
+    periods: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def currency(self) -> str:
+        return str(self.settings.get("currency", "EUR"))
+
+    def replace(self, **changes) -> ProcureData:
+        """A copy with some tables replaced (tables are shared, never mutated)."""
+        return replace(self, **changes)
+
+    def summary(self) -> dict[str, int]:
+        return {
+            "partners": len(self.partners),
+            "items": len(self.items),
+            "suppliers": len(self.suppliers),
+            "offers": len(self.offers),
+            "periods": len(self.periods),
+            "demand_rows": len(self.demand),
+            "rules": len(self.rules),
+        }
+
+
+def period_sort_key(label: str) -> tuple:
+    """SPEC order: numbers numerically first, then text lexically."""
+    try:
+        return (0, float(label), "")
+    except ValueError:
+        return (1, 0.0, label)
