@@ -94,6 +94,14 @@ EACH_GROUPS = ("each_supplier", "each_country")
 EACH_GROUP_RULES = ("max_share", "max_value_share", "max_quantity")
 DISCOUNT_KINDS = ("all_units", "incremental")
 SETTING_KEYS = ("time_limit", "mip_gap", "currency")
+#: value of each setting when the Settings sheet does not give it
+SETTING_DEFAULTS: dict[str, Any] = {"time_limit": 60.0, "mip_gap": 1e-4, "currency": "EUR"}
+#: what each setting means and accepts (template help, error messages)
+SETTING_HELP: dict[str, str] = {
+    "time_limit": "solver time limit in seconds (a number > 0)",
+    "mip_gap": "relative optimality gap at which the solver may stop (a number in [0, 1))",
+    "currency": "currency label used in reports (text, e.g. EUR)",
+}
 
 
 SHEETS: dict[str, Sheet] = {

@@ -1,0 +1,803 @@
+"""Check raw tables against the contract (SPEC section 1 and 3) and build :class:`ProcureData`.
+
+:func:`validate_tables` is the only way a :class:`~procure.data.ProcureData` is made.  It takes
+the raw tables of a workbook (:func:`procure.io.read_tables`) or DataFrames given by an analyst,
+checks everything, and either returns typed, clean data or raises one
+:class:`~procure.errors.InputError` listing *every* problem found, each located by sheet, Excel
+row and column, with the bad value and a concrete fix.
+
+Everything about sheets and columns comes from :data:`procure.schema.SHEETS`.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+import numbers
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .data import ProcureData, period_sort_key
+from .errors import InputError, Problem
+from .schema import (
+    COUNT_RULES,
+    EACH_GROUP_RULES,
+    EACH_GROUPS,
+    QUANTITY_RULES,
+    SETTING_DEFAULTS,
+    SETTING_HELP,
+    SHARE_RULES,
+    SHEETS,
+    Column,
+    Sheet,
+)
+
+__all__ = ["RawTables", "validate_tables", "table_attribute"]
+
+#: a sheet named this (the template's help) is ignored without a warning
+HELP_SHEET = "Help"
+
+_SHEET_BY_LOWER = {name.lower(): sheet for name, sheet in SHEETS.items()}
+
+#: defaults that are descriptions rather than values; filled by :func:`_build`
+_DESCRIPTIVE_DEFAULTS = {
+    ("Partners", "country"),  # the partner id
+    ("Offers", "first_period"),  # the first period
+    ("Transport", "item"),  # every item (None)
+}
+
+_KIND_TEXT = {
+    "id": "an id (text or a whole number)",
+    "period": "a period label (e.g. 2027 or Q1)",
+    "number": "a number",
+    "text": "text",
+    "choice": "one of the allowed values",
+    "integer": "a whole number",
+}
+
+_ROWS_WORD = {
+    "Partners": "partner",
+    "Items": "item",
+    "Suppliers": "supplier",
+    "Offers": "offer (supplier, item, unit_price)",
+    "Demand": "partner, item and period",
+}
+
+
+class _Bad:
+    """Marker for a cell whose problem is already recorded (keeps later checks quiet)."""
+
+    def __repr__(self) -> str:
+        return "<bad>"
+
+
+BAD = _Bad()
+
+
+class RawTables(dict):
+    """Tables as read from a workbook, before validation.
+
+    A ``dict`` of sheet name (as written in the workbook) to a DataFrame of raw cell values
+    (object dtype, header text as column labels) whose index is the Excel row number.  It also
+    carries what reading found: ``problems`` (raised by :func:`validate_tables` together with
+    every other problem), ``warnings``, ``broken`` (lower-cased names of sheets that could not
+    be read as a table) and ``source`` (the file).
+    """
+
+    excel_rows = True
+
+    def __init__(
+        self,
+        tables: Mapping[str, pd.DataFrame] | None = None,
+        *,
+        source: str = "",
+        problems: Iterable[Problem] = (),
+        warnings: Iterable[str] = (),
+        broken: Iterable[str] = (),
+    ):
+        super().__init__(tables or {})
+        self.source = source
+        self.problems = list(problems)
+        self.warnings = list(warnings)
+        self.broken = set(broken)
+
+
+def table_attribute(sheet_name: str) -> str:
+    """ProcureData attribute of a sheet: ``PriceTiers`` -> ``price_tiers``."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", sheet_name).lower()
+
+
+# --------------------------------------------------------------------------- context
+
+
+@dataclass
+class _Ctx:
+    problems: list[Problem] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def add(self, sheet, row, column, value, message, fix) -> None:
+        self.problems.append(Problem(sheet, row, column, value, message, fix))
+
+
+@dataclass
+class _Table:
+    sheet: Sheet
+    given: str  # sheet name as the user wrote it
+    rows: list[int] = field(default_factory=list)
+    values: dict[str, list] = field(default_factory=dict)
+    raw: dict[str, list] = field(default_factory=dict)
+    missing: set[str] = field(default_factory=set)
+
+    def col(self, name: str) -> list:
+        return self.values[name]
+
+    def records(self) -> Iterable[tuple[int, dict[str, Any]]]:
+        names = list(self.values)
+        for k, row in enumerate(self.rows):
+            yield row, {n: self.values[n][k] for n in names}
+
+    def ok(self, name: str) -> bool:
+        """Whether the column is present (its values can be trusted where not BAD)."""
+        return name not in self.missing
+
+
+def _is_blank(v: Any) -> bool:
+    if v is None or v is pd.NA or v is pd.NaT:
+        return True
+    if isinstance(v, float | np.floating):
+        return math.isnan(v)
+    if isinstance(v, str):
+        return v.strip() == ""
+    return False
+
+
+def _number_text(v: float) -> str:
+    """2026.0 -> '2026', 1.5 -> '1.5'."""
+    if float(v).is_integer():
+        return str(int(v))
+    return repr(float(v))
+
+
+def _shown(v: Any) -> Any:
+    """A raw value as a planner would recognise it in a message."""
+    if isinstance(v, np.generic):
+        v = v.item()
+    if isinstance(v, float) and v.is_integer() and math.isfinite(v):
+        return int(v)
+    if isinstance(v, _dt.datetime | _dt.date | _dt.time):
+        return v.isoformat()
+    return v
+
+
+# --------------------------------------------------------------------------- cells
+
+
+def _parse_cell(ctx: _Ctx, sheet: str, row: int, col: Column, v: Any) -> Any:
+    """Typed value of one cell; ``None`` when blank; :data:`BAD` after recording a problem."""
+    if isinstance(v, np.generic):
+        v = v.item()
+    if _is_blank(v):
+        return None
+    kind = col.kind
+    name = col.name
+
+    def bad(message: str, fix: str) -> _Bad:
+        ctx.add(sheet, row, name, _shown(v), message, fix)
+        return BAD
+
+    if kind in ("id", "period"):
+        what = "a period label" if kind == "period" else "an id"
+        if isinstance(v, bool):
+            return bad(f"TRUE/FALSE is not {what}", f"type {what} as text")
+        if isinstance(v, str):
+            if v != v.strip():
+                return bad(
+                    "the id has leading or trailing spaces",
+                    f"remove the spaces: write {v.strip()!r}",
+                )
+            return v
+        if isinstance(v, numbers.Integral):
+            return str(int(v))
+        if isinstance(v, numbers.Real):
+            f = float(v)
+            if not math.isfinite(f):
+                return bad(f"{f} is not {what}", f"type {what} as text")
+            return _number_text(f)
+        if isinstance(v, _dt.date | _dt.time | _dt.timedelta):
+            return bad(
+                f"a date or time is not {what}",
+                "format the cell as Text and type the label (e.g. 2027 or 2027-Q1)",
+            )
+        return bad(f"this value is not {what}", f"type {what} as text")
+
+    if kind in ("number", "integer"):
+        if isinstance(v, bool):
+            return bad("TRUE/FALSE is not a number", "enter a number")
+        if isinstance(v, numbers.Real):
+            f = float(v)
+            if math.isnan(f):
+                return None
+            if not math.isfinite(f):
+                return bad("the number must be finite", "enter a finite number")
+            if kind == "integer" and not f.is_integer():
+                return bad("must be a whole number", f"enter a whole number, e.g. {round(f)}")
+            return f
+        if isinstance(v, str):
+            try:
+                float(v.strip().replace(",", ""))
+                looks = True
+            except ValueError:
+                looks = False
+            if looks:
+                return bad(
+                    "the number is stored as text",
+                    "enter it as a number (in Excel: select the cell and use 'Convert to Number')",
+                )
+            return bad("text in a number column", f"enter {_KIND_TEXT[kind]} ({col.unit or 'no unit'})")
+        if isinstance(v, _dt.date | _dt.time | _dt.timedelta):
+            return bad(
+                "a date or time is not a number",
+                "format the cell as Number and enter the value",
+            )
+        return bad("this value is not a number", "enter a number")
+
+    if kind == "choice":
+        text = v if isinstance(v, str) else _number_text(v) if isinstance(v, numbers.Real) else str(v)
+        key = text.strip().lower()
+        for choice in col.choices:
+            if choice.lower() == key:
+                return choice
+        return bad(f"unknown value for {name}", "use one of: " + ", ".join(col.choices))
+
+    # text
+    if isinstance(v, str):
+        return v.strip()
+    if isinstance(v, bool):
+        return "TRUE" if v else "FALSE"
+    if isinstance(v, numbers.Real):
+        f = float(v)
+        return _number_text(f) if math.isfinite(f) else str(f)
+    if isinstance(v, _dt.date | _dt.time):
+        return v.isoformat()
+    return str(v)
+
+
+# --------------------------------------------------------------------------- sheets
+
+
+def _header_text(label: Any) -> str:
+    if _is_blank(label):
+        return ""
+    if isinstance(label, float) and label.is_integer():
+        return str(int(label))
+    text = str(label).strip()
+    if re.fullmatch(r"Unnamed: \d+(_level_\d+)?", text):  # pandas' name for a blank header
+        return ""
+    return text
+
+
+def _column_letter(j: int) -> str:
+    out = ""
+    j += 1
+    while j:
+        j, r = divmod(j - 1, 26)
+        out = chr(65 + r) + out
+    return out
+
+
+def _parse_sheet(ctx: _Ctx, sheet: Sheet, given: str, df: Any, excel_rows: bool) -> _Table:
+    table = _Table(sheet, given)
+    if not isinstance(df, pd.DataFrame):
+        ctx.add(sheet.name, None, None, type(df).__name__, "is not a table",
+                "pass a pandas DataFrame with one column per field")
+        table.missing = {c.name for c in sheet.columns}
+        table.values = {c.name: [] for c in sheet.columns}
+        return table
+
+    columns = [df.iloc[:, j].tolist() for j in range(df.shape[1])]
+    blank = [[_is_blank(v) for v in col] for col in columns]
+    nrows = df.shape[0]
+    keep = [i for i in range(nrows) if not all(b[i] for b in blank)]
+    if excel_rows:
+        row_numbers = [int(r) for r in df.index]
+    else:
+        row_numbers = [i + 2 for i in range(nrows)]
+
+    by_lower = {c.name.lower(): c for c in sheet.columns}
+    positions: dict[str, int] = {}
+    unknown: list[str] = []
+    for j, label in enumerate(df.columns):
+        text = _header_text(label)
+        letter = _column_letter(j) if excel_rows else f"#{j + 1}"
+        if text == "":
+            filled = [i for i in keep if not blank[j][i]]
+            if filled:
+                ctx.add(sheet.name, row_numbers[filled[0]], f"{letter} (no header)",
+                        _shown(columns[j][filled[0]]),
+                        "data in a column with a blank header",
+                        "give the column one of the names "
+                        + ", ".join(sheet.column_names) + ", or delete its data")
+            continue
+        col = by_lower.get(text.lower())
+        if col is None:
+            unknown.append(text)
+            continue
+        if col.name in positions:
+            ctx.add(sheet.name, 1 if excel_rows else None, col.name, text,
+                    f"column '{col.name}' appears twice", "delete or rename one of the two columns")
+            continue
+        positions[col.name] = j
+    if unknown:
+        ctx.warnings.append(
+            f"sheet '{given}': unknown column(s) ignored: " + ", ".join(repr(u) for u in unknown)
+        )
+    for col in sheet.columns:
+        if col.name not in positions and col.required:
+            table.missing.add(col.name)
+            ctx.add(sheet.name, 1 if excel_rows else None, col.name, None,
+                    f"required column '{col.name}' is missing",
+                    f"add a column headed '{col.name}' to the first row"
+                    + (f" ({col.description})" if col.description else ""))
+
+    table.rows = [row_numbers[i] for i in keep]
+    for col in sheet.columns:
+        if col.name in table.missing:
+            table.values[col.name] = [BAD] * len(keep)
+            table.raw[col.name] = [None] * len(keep)
+            continue
+        if col.name not in positions:
+            table.values[col.name] = [None] * len(keep)
+            table.raw[col.name] = [None] * len(keep)
+            continue
+        raw = [columns[positions[col.name]][i] for i in keep]
+        table.raw[col.name] = raw
+        table.values[col.name] = [
+            _parse_cell(ctx, sheet.name, row, col, v) for row, v in zip(table.rows, raw, strict=True)
+        ]
+    _check_cells(ctx, table)
+    return table
+
+
+def _check_cells(ctx: _Ctx, table: _Table) -> None:
+    """Blank required cells and number ranges."""
+    sheet = table.sheet
+    for col in sheet.columns:
+        if col.name in table.missing:
+            continue
+        for row, v in zip(table.rows, table.values[col.name], strict=True):
+            if v is None and col.required:
+                example = f" ({col.description})" if col.description else ""
+                ctx.add(sheet.name, row, col.name, None, f"{col.name} is required but blank",
+                        f"enter {_KIND_TEXT[col.kind]}{example}"
+                        + (": " + ", ".join(col.choices) if col.choices else ""))
+            elif isinstance(v, float):
+                if col.minimum is not None and v < col.minimum:
+                    ctx.add(sheet.name, row, col.name, _shown(v),
+                            f"{col.name} must be >= {_shown(col.minimum)}",
+                            f"enter a value of at least {_shown(col.minimum)}")
+                elif col.maximum is not None and v > col.maximum:
+                    if col.maximum == 1 and col.minimum == 0:
+                        fix = "enter a fraction between 0 and 1 (65% is 0.65)"
+                    else:
+                        fix = f"enter a value of at most {_shown(col.maximum)}"
+                    ctx.add(sheet.name, row, col.name, _shown(v),
+                            f"{col.name} must be <= {_shown(col.maximum)}", fix)
+
+
+def _check_keys(ctx: _Ctx, table: _Table) -> None:
+    """Duplicate keys, and keys differing only by upper/lower case."""
+    key = table.sheet.key
+    if not key or any(not table.ok(k) for k in key):
+        return
+    seen: dict[tuple, tuple[int, tuple]] = {}
+    cols = [table.col(k) for k in key]
+    for idx, row in enumerate(table.rows):
+        values = tuple(c[idx] for c in cols)
+        if any(v is BAD for v in values):
+            continue
+        if any(v is None for v, k in zip(values, key, strict=True) if table.sheet.column(k).required):
+            continue
+        folded = tuple(v.casefold() if isinstance(v, str) else v for v in values)
+        shown = ", ".join(
+            f"{k}={v if v is not None else '(blank)'}" for k, v in zip(key, values, strict=True)
+        )
+        where = key[-1] if len(key) == 1 else ", ".join(key)
+        if folded in seen:
+            first_row, first_values = seen[folded]
+            if first_values == values:
+                ctx.add(table.sheet.name, row, where, shown,
+                        f"duplicate key: the same {where} as row {first_row}; "
+                        "a key that appears twice is an error, not a sum",
+                        f"keep one of rows {first_row} and {row} (add the numbers into one row "
+                        "if both are meant)")
+            else:
+                ctx.add(table.sheet.name, row, where, shown,
+                        f"ambiguous key: differs from row {first_row} only by upper/lower case",
+                        f"ids are case-sensitive: use one spelling in rows {first_row} and {row}")
+        else:
+            seen[folded] = (row, values)
+
+
+# --------------------------------------------------------------------------- cross-sheet checks
+
+
+def _known_list(values: Iterable[str], limit: int = 12) -> str:
+    vals = sorted(set(values), key=str)
+    if not vals:
+        return "(none defined)"
+    text = ", ".join(vals[:limit])
+    return text + (f", ... ({len(vals)} in all)" if len(vals) > limit else "")
+
+
+def _unknown_ref(ctx, sheet, row, column, value, target: str, known: set[str], what: str):
+    folded = {k.casefold(): k for k in known}
+    if value.casefold() in folded:
+        fix = f"ids are case-sensitive: write {folded[value.casefold()]!r} as in {target}"
+    else:
+        fix = f"add {value!r} to sheet {target}, or correct it (known: {_known_list(known)})"
+    ctx.add(sheet, row, column, value, f"unknown {what} {value!r}: not in sheet {target}", fix)
+
+
+def _defined(tables: dict[str, _Table], sheet_name: str) -> set[str] | None:
+    """Key ids defined by a single-key sheet, or None when the sheet cannot be trusted."""
+    t = tables.get(sheet_name)
+    if t is None:
+        return None
+    (key,) = SHEETS[sheet_name].key
+    if not t.ok(key):
+        return None
+    return {v for v in t.col(key) if isinstance(v, str)}
+
+
+def _check_references(ctx: _Ctx, tables: dict[str, _Table]) -> None:
+    for table in tables.values():
+        for col in table.sheet.columns:
+            if not col.references or not table.ok(col.name):
+                continue
+            known = _defined(tables, col.references)
+            if known is None:
+                continue
+            what = SHEETS[col.references].key[0]
+            for row, v in zip(table.rows, table.col(col.name), strict=True):
+                if isinstance(v, str) and v not in known:
+                    _unknown_ref(ctx, table.sheet.name, row, col.name, v, col.references, known, what)
+
+
+def _offer_pairs(tables: dict[str, _Table]) -> set[tuple[str, str]] | None:
+    t = tables.get("Offers")
+    if t is None or not (t.ok("supplier") and t.ok("item")):
+        return None
+    return {
+        (s, i)
+        for s, i in zip(t.col("supplier"), t.col("item"), strict=True)
+        if isinstance(s, str) and isinstance(i, str)
+    }
+
+
+def _check_offer_exists(ctx: _Ctx, tables: dict[str, _Table], sheet_name: str, offers) -> None:
+    t = tables.get(sheet_name)
+    if t is None or offers is None or not (t.ok("supplier") and t.ok("item")):
+        return
+    suppliers = _defined(tables, "Suppliers") or set()
+    items = _defined(tables, "Items") or set()
+    for row, s, i in zip(t.rows, t.col("supplier"), t.col("item"), strict=True):
+        if not (isinstance(s, str) and isinstance(i, str)):
+            continue
+        if s not in suppliers or i not in items:
+            continue  # already reported as an unknown id
+        if (s, i) not in offers:
+            ctx.add(sheet_name, row, "supplier, item", f"{s}, {i}",
+                    f"no Offers row for supplier {s!r} and item {i!r}",
+                    f"add the offer to sheet Offers, or delete this {sheet_name} row")
+
+
+def _check_periods(ctx: _Ctx, tables: dict[str, _Table], periods: list[str]) -> None:
+    known = set(periods)
+    for table in tables.values():
+        if table.sheet.name == "Demand":
+            continue
+        for col in table.sheet.columns:
+            if col.kind != "period" or not table.ok(col.name):
+                continue
+            for row, v in zip(table.rows, table.col(col.name), strict=True):
+                if isinstance(v, str) and v not in known:
+                    _unknown_ref(ctx, table.sheet.name, row, col.name, v, "Demand", known, "period")
+
+
+def _check_tiers(ctx: _Ctx, tables: dict[str, _Table], offers) -> None:
+    t = tables.get("PriceTiers")
+    if t is None or any(not t.ok(c) for c in ("supplier", "item", "min_quantity", "unit_price")):
+        return
+    base: dict[tuple[str, str], float] = {}
+    o = tables.get("Offers")
+    if o is not None and o.ok("unit_price") and offers is not None:
+        for s, i, p in zip(o.col("supplier"), o.col("item"), o.col("unit_price"), strict=True):
+            if isinstance(s, str) and isinstance(i, str) and isinstance(p, float):
+                base.setdefault((s, i), p)
+    per_offer: dict[tuple[str, str], list[tuple[float, float, int]]] = {}
+    for row, s, i, q, p in zip(t.rows, t.col("supplier"), t.col("item"), t.col("min_quantity"),
+                               t.col("unit_price"), strict=True):
+        if isinstance(q, float) and q == 0:
+            ctx.add("PriceTiers", row, "min_quantity", 0, "min_quantity must be > 0",
+                    "the price at min_quantity 0 is Offers.unit_price: put it there and delete "
+                    "this row")
+            continue
+        if isinstance(s, str) and isinstance(i, str) and isinstance(q, float) and isinstance(p, float):
+            per_offer.setdefault((s, i), []).append((q, p, row))
+    for (s, i), tiers in per_offer.items():
+        tiers.sort()
+        prev_q, prev_p, prev_row = 0.0, base.get((s, i)), None
+        for q, p, row in tiers:
+            if prev_p is not None and p > prev_p and q != prev_q:
+                where = f"row {prev_row}" if prev_row else "Offers.unit_price"
+                ctx.add("PriceTiers", row, "unit_price", _shown(p),
+                        f"unit price rises with quantity: {_shown(p)} from {_shown(q)} units is "
+                        f"more than {_shown(prev_p)} from {_shown(prev_q)} units ({where}); "
+                        "tier prices must not increase (the tiered cost is concave)",
+                        f"enter a unit_price of at most {_shown(prev_p)}, or correct min_quantity")
+            prev_q, prev_p, prev_row = q, p, row
+
+
+def _check_rules(ctx: _Ctx, tables: dict[str, _Table]) -> None:
+    t = tables.get("Rules")
+    if t is None or not t.ok("rule"):
+        return
+    suppliers = _defined(tables, "Suppliers") or set()
+    items = _defined(tables, "Items") or set()
+    categories: set[str] = set()
+    it = tables.get("Items")
+    if it is not None:
+        categories = {v for v in it.col("category") if isinstance(v, str)}
+    countries: set[str] = set()
+    sp = tables.get("Suppliers")
+    if sp is not None and sp.ok("country"):
+        countries |= {v for v in sp.col("country") if isinstance(v, str)}
+    pa = tables.get("Partners")
+    if pa is not None and pa.ok("partner"):
+        for p, c in zip(pa.col("partner"), pa.col("country"), strict=True):
+            if isinstance(c, str):
+                countries.add(c)
+            elif c is None and isinstance(p, str):
+                countries.add(p)
+    blocs: set[str] = set()
+    bl = tables.get("Blocs")
+    if bl is not None and bl.ok("bloc"):
+        blocs = {v for v in bl.col("bloc") if isinstance(v, str)}
+    keywords = ("domestic", *EACH_GROUPS)
+    share_users = (*SHARE_RULES, "workshare")
+    quantity_users = (*QUANTITY_RULES, *COUNT_RULES)
+
+    groups = t.col("group")
+    for k, (row, rec) in enumerate(t.records()):
+        rule, partner, item, group = rec["rule"], rec["partner"], rec["item"], rec["group"]
+        share, quantity = rec["share"], rec["quantity"]
+        if not isinstance(rule, str):
+            continue
+        # item: an item id, else a category
+        if isinstance(item, str) and item not in items and item not in categories:
+            _unknown_ref(ctx, "Rules", row, "item", item, "Items (item or category)",
+                         items | categories, "item or category")
+        # group
+        kind = None
+        if isinstance(group, str):
+            if group in suppliers:
+                kind = "supplier"
+            elif group in countries:
+                kind = "country"
+            elif group in blocs:
+                kind = "bloc"
+            elif group.lower() in keywords:
+                kind = group.lower()
+                groups[k] = kind
+            else:
+                _unknown_ref(ctx, "Rules", row, "group", group, "Suppliers, Partners or Blocs",
+                             suppliers | countries | blocs | set(keywords),
+                             "group (supplier, country or bloc)")
+                kind = BAD
+        if rule == "workshare":
+            if group is not None and group is not BAD:
+                ctx.warnings.append(
+                    f"sheet 'Rules' row {row}: workshare ignores group ({group!r})")
+        else:
+            needs_group = rule == "ban" or rule in SHARE_RULES or rule in QUANTITY_RULES
+            if needs_group and group is None:
+                ctx.add("Rules", row, "group", None, f"{rule} needs a group",
+                        "enter a supplier id, a country, a bloc, or domestic"
+                        + (", each_supplier or each_country" if rule in EACH_GROUP_RULES else ""))
+            if kind in EACH_GROUPS and rule not in EACH_GROUP_RULES:
+                ctx.add("Rules", row, "group", group,
+                        f"{kind} is only for " + ", ".join(EACH_GROUP_RULES),
+                        "name a supplier, country or bloc, or use the rule max_share, "
+                        "max_value_share or max_quantity")
+            if kind == "domestic" and partner is None and rule != "ban":
+                ctx.add("Rules", row, "partner", None,
+                        f"group domestic needs a partner in a {rule} rule",
+                        "enter the partner whose own country is meant, or name the country as "
+                        "the group")
+        # share
+        if rule in share_users:
+            if share is None:
+                ctx.add("Rules", row, "share", None, f"{rule} needs a share",
+                        "enter a fraction between 0 and 1 (65% is 0.65)")
+        elif isinstance(share, float):
+            ctx.warnings.append(f"sheet 'Rules' row {row}: {rule} ignores share ({_shown(share)})")
+        # quantity
+        if rule in quantity_users:
+            if quantity is None:
+                what = "a number of units" if rule in QUANTITY_RULES else "a number of suppliers"
+                ctx.add("Rules", row, "quantity", None, f"{rule} needs a quantity", f"enter {what}")
+            elif rule in COUNT_RULES and isinstance(quantity, float) and not quantity.is_integer():
+                ctx.add("Rules", row, "quantity", _shown(quantity),
+                        f"{rule} needs a whole number of suppliers",
+                        f"enter a whole number, e.g. {math.floor(quantity)} or {math.ceil(quantity)}")
+        elif isinstance(quantity, float):
+            ctx.warnings.append(
+                f"sheet 'Rules' row {row}: {rule} ignores quantity ({_shown(quantity)})")
+
+
+def _check_settings(ctx: _Ctx, tables: dict[str, _Table]) -> dict[str, Any]:
+    settings = dict(SETTING_DEFAULTS)
+    t = tables.get("Settings")
+    if t is None or not (t.ok("key") and t.ok("value")):
+        return settings
+    for row, key, value in zip(t.rows, t.col("key"), t.col("value"), strict=True):
+        if not isinstance(key, str) or not isinstance(value, str):
+            continue
+        if key in ("time_limit", "mip_gap"):
+            try:
+                number = float(value)
+            except ValueError:
+                number = math.nan
+            ok = math.isfinite(number) and (
+                number > 0 if key == "time_limit" else 0 <= number < 1
+            )
+            if not ok:
+                ctx.add("Settings", row, "value", value, f"bad value for {key}",
+                        f"enter {SETTING_HELP[key]}")
+                continue
+            settings[key] = number
+        else:
+            settings[key] = value
+    return settings
+
+
+# --------------------------------------------------------------------------- build
+
+
+def _build_frame(table: _Table | None, sheet: Sheet, periods: list[str],
+                 with_rows: bool) -> pd.DataFrame:
+    n = 0 if table is None else len(table.rows)
+    data: dict[str, pd.Series] = {}
+    for col in sheet.columns:
+        values = [None] * n if table is None else list(table.col(col.name))
+        if col.default is not None and (sheet.name, col.name) not in _DESCRIPTIVE_DEFAULTS:
+            values = [col.default if v is None else v for v in values]
+        if (sheet.name, col.name) == ("Offers", "first_period") and periods:
+            values = [periods[0] if v is None else v for v in values]
+        if (sheet.name, col.name) == ("Partners", "country"):
+            ids = table.col("partner") if table is not None else []
+            values = [p if v is None else v for v, p in zip(values, ids, strict=True)]
+        if col.kind in ("number", "integer"):
+            data[col.name] = pd.Series(
+                [math.nan if v is None else float(v) for v in values], dtype="float64")
+        else:
+            data[col.name] = pd.Series(values, dtype=object)
+    if with_rows:
+        data["source_row"] = pd.Series([] if table is None else table.rows, dtype="int64")
+    return pd.DataFrame(data)
+
+
+def _build(tables: dict[str, _Table], periods: list[str], settings: dict[str, Any],
+           warnings: list[str]) -> ProcureData:
+    frames: dict[str, Any] = {}
+    for name, sheet in SHEETS.items():
+        if name == "Settings":
+            continue
+        frame = _build_frame(tables.get(name), sheet, periods, with_rows=name in ("Demand", "Rules"))
+        if name == "PriceTiers":
+            frame = frame[frame["min_quantity"] > 0].reset_index(drop=True)
+        frames[table_attribute(name)] = frame
+    return ProcureData(
+        **frames,
+        settings=settings,
+        periods=tuple(periods),
+        warnings=tuple(warnings),
+    )
+
+
+# --------------------------------------------------------------------------- entry point
+
+
+def validate_tables(tables: Mapping[str, pd.DataFrame], *, source: str = "frames") -> ProcureData:
+    """Check tables against the contract and return :class:`ProcureData`.
+
+    ``tables`` maps sheet names (matched case-insensitively after trimming, e.g. ``"Demand"``)
+    to DataFrames whose column labels are the column names.  For plain DataFrames the row
+    reported in messages is ``position + 2`` (as if pasted under a header in Excel); for
+    :class:`RawTables` read from a workbook it is the Excel row.  Raises :class:`InputError`
+    with every problem found.
+    """
+    ctx = _Ctx(
+        problems=list(getattr(tables, "problems", ())),
+        warnings=list(getattr(tables, "warnings", ())),
+    )
+    excel_rows = bool(getattr(tables, "excel_rows", False))
+    broken = set(getattr(tables, "broken", ()))
+
+    matched: dict[str, tuple[str, Any]] = {}
+    unknown: list[str] = []
+    for key, df in tables.items():
+        norm = str(key).strip().lower()
+        sheet = _SHEET_BY_LOWER.get(norm)
+        if sheet is None:
+            if norm != HELP_SHEET.lower():
+                unknown.append(str(key))
+            continue
+        if sheet.name in matched:
+            ctx.add(sheet.name, None, None, str(key),
+                    f"two sheets are named {sheet.name} (names are matched ignoring case and "
+                    f"spaces): {matched[sheet.name][0]!r} and {str(key)!r}",
+                    "keep one of them: rename or delete the other")
+            continue
+        matched[sheet.name] = (str(key), df)
+    if unknown:
+        ctx.warnings.append("sheets ignored (not part of the contract): "
+                            + ", ".join(repr(u) for u in unknown))
+
+    parsed: dict[str, _Table] = {}
+    for name, sheet in SHEETS.items():
+        if name not in matched:
+            if sheet.required and name.lower() not in broken:
+                ctx.add(name, None, None, None, f"required sheet {name} is missing",
+                        f"add a sheet named {name} with the columns "
+                        + ", ".join(sheet.column_names) + f" ({sheet.description})")
+            continue
+        given, df = matched[name]
+        table = _parse_sheet(ctx, sheet, given, df, excel_rows)
+        parsed[name] = table
+        if sheet.required and not table.rows:
+            word = _ROWS_WORD.get(name, "entry")
+            ctx.add(name, None, None, None, f"{name} has no rows",
+                    f"add one row per {word} under the header row")
+        _check_keys(ctx, table)
+
+    _check_references(ctx, parsed)
+    offers = _offer_pairs(parsed)
+    _check_offer_exists(ctx, parsed, "Capacity", offers)
+    _check_offer_exists(ctx, parsed, "PriceTiers", offers)
+    _check_tiers(ctx, parsed, offers)
+
+    demand = parsed.get("Demand")
+    periods: list[str] = []
+    if demand is not None and demand.ok("period"):
+        periods = sorted({p for p in demand.col("period") if isinstance(p, str)},
+                         key=period_sort_key)
+        if periods:
+            _check_periods(ctx, parsed, periods)
+        if demand.ok("quantity") and demand.rows:
+            qs = demand.col("quantity")
+            if all(isinstance(q, float) and q == 0 for q in qs):
+                ctx.warnings.append("every Demand quantity is 0: there is nothing to buy")
+
+    transport = parsed.get("Transport")
+    if transport is not None and transport.ok("from_country"):
+        sp = parsed.get("Suppliers")
+        if sp is not None and sp.ok("country"):
+            countries = {c for c in sp.col("country") if isinstance(c, str)}
+            for row, c in zip(transport.rows, transport.col("from_country"), strict=True):
+                if isinstance(c, str) and c not in countries:
+                    ctx.warnings.append(
+                        f"sheet 'Transport' row {row}: no supplier is in country {c!r}; "
+                        "the row is never used")
+
+    _check_rules(ctx, parsed)
+    settings = _check_settings(ctx, parsed)
+
+    if ctx.problems:
+        raise InputError(ctx.problems)
+    return _build(parsed, periods, settings, ctx.warnings)
