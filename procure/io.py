@@ -18,7 +18,14 @@ from python_calamine import CalamineError, CalamineWorkbook, ZipError
 from .data import ProcureData
 from .errors import InputError, Problem
 from .schema import SHEETS
-from .validate import RawTables, _column_letter, _header_text, _is_blank, validate_tables
+from .validate import (
+    HELP_SHEET,
+    RawTables,
+    _column_letter,
+    _header_text,
+    _is_blank,
+    validate_tables,
+)
 
 __all__ = ["read_tables", "read_workbook", "RawTables"]
 
@@ -134,9 +141,10 @@ def read_tables(path: str | os.PathLike) -> RawTables:
                 out[name] = frame
     finally:
         wb.close()
-    # unknown sheets are passed on by name only, so validation can warn about them
-    for name in ignored:
-        out[name] = pd.DataFrame()
+    ignored = [n for n in ignored if n.strip().lower() != HELP_SHEET.lower()]
+    if ignored:
+        out.warnings.append("sheets ignored (not part of the contract): "
+                            + ", ".join(repr(n) for n in ignored))
     return out
 
 
