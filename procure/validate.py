@@ -119,6 +119,8 @@ def table_attribute(sheet_name: str) -> str:
 class _Ctx:
     problems: list[Problem] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    #: schema names of sheets present but unreadable (their ids cannot be checked against)
+    broken: set[str] = field(default_factory=set)
 
     def add(self, sheet, row, column, value, message, fix) -> None:
         self.problems.append(Problem(sheet, row, column, value, message, fix))
@@ -196,10 +198,8 @@ def _parse_cell(ctx: _Ctx, sheet: str, row: int, col: Column, v: Any) -> Any:
             return bad(f"TRUE/FALSE is not {what}", f"type {what} as text")
         if isinstance(v, str):
             if v != v.strip():
-                return bad(
-                    "the id has leading or trailing spaces",
-                    f"remove the spaces: write {v.strip()!r}",
-                )
+                bad("the id has leading or trailing spaces", f"remove the spaces: write {v.strip()!r}")
+                return v.strip()  # already an error; checked further without the spaces
             return v
         if isinstance(v, numbers.Integral):
             return str(int(v))
@@ -485,11 +485,23 @@ def _check_offer_exists(ctx: _Ctx, tables: dict[str, _Table], sheet_name: str, o
         return
     suppliers = _defined(tables, "Suppliers") or set()
     items = _defined(tables, "Items") or set()
+    # Offers rows with a bad supplier or item: a row naming the same supplier or item may
+    # belong to them, so it is not reported as well (the Offers row is)
+    o = tables["Offers"]
+    doubt_s, doubt_i = set(), set()
+    for s, i in zip(o.col("supplier"), o.col("item"), strict=True):
+        s_ok = isinstance(s, str) and s in suppliers
+        i_ok = isinstance(i, str) and i in items
+        if not (s_ok and i_ok):
+            doubt_s.add(s if s_ok else None)
+            doubt_i.add(i if i_ok else None)
     for row, s, i in zip(t.rows, t.col("supplier"), t.col("item"), strict=True):
         if not (isinstance(s, str) and isinstance(i, str)):
             continue
         if s not in suppliers or i not in items:
             continue  # already reported as an unknown id
+        if s in doubt_s or i in doubt_i or (None in doubt_s and None in doubt_i):
+            continue
         if (s, i) not in offers:
             ctx.add(sheet_name, row, "supplier, item", f"{s}, {i}",
                     f"no Offers row for supplier {s!r} and item {i!r}",
@@ -549,6 +561,13 @@ def _check_rules(ctx: _Ctx, tables: dict[str, _Table]) -> None:
         return
     suppliers = _defined(tables, "Suppliers") or set()
     items = _defined(tables, "Items") or set()
+    check_items = _defined(tables, "Items") is not None
+    check_groups = (
+        _defined(tables, "Suppliers") is not None
+        and _defined(tables, "Partners") is not None
+        and "Blocs" not in ctx.broken
+        and tables["Suppliers"].ok("country")
+    )
     categories: set[str] = set()
     it = tables.get("Items")
     if it is not None:
@@ -579,7 +598,7 @@ def _check_rules(ctx: _Ctx, tables: dict[str, _Table]) -> None:
         if not isinstance(rule, str):
             continue
         # item: an item id, else a category
-        if isinstance(item, str) and item not in items and item not in categories:
+        if check_items and isinstance(item, str) and item not in items and item not in categories:
             _unknown_ref(ctx, "Rules", row, "item", item, "Items (item or category)",
                          items | categories, "item or category")
         # group
@@ -594,6 +613,8 @@ def _check_rules(ctx: _Ctx, tables: dict[str, _Table]) -> None:
             elif group.lower() in keywords:
                 kind = group.lower()
                 groups[k] = kind
+            elif not check_groups:
+                kind = BAD
             else:
                 _unknown_ref(ctx, "Rules", row, "group", group, "Suppliers, Partners or Blocs",
                              suppliers | countries | blocs | set(keywords),
@@ -728,6 +749,7 @@ def validate_tables(tables: Mapping[str, pd.DataFrame], *, source: str = "frames
     )
     excel_rows = bool(getattr(tables, "excel_rows", False))
     broken = set(getattr(tables, "broken", ()))
+    ctx.broken = {name for name in SHEETS if name.lower() in broken}
 
     matched: dict[str, tuple[str, Any]] = {}
     unknown: list[str] = []
