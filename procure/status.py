@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 
-class Status(str, Enum):
+class Status(StrEnum):
     #: proven optimal (within the MIP gap asked for)
     OPTIMAL = "optimal"
     #: a plan was found but the time limit stopped the search; see ``Result.mip_gap``

@@ -1,0 +1,153 @@
+"""Solvers behind one door: a :class:`~procure.model.Model` in, a :class:`SolverOutput` out.
+
+The default door is HiGHS through highspy, fed the model's arrays in one
+``passModel`` call.  The PuLP door (:mod:`procure.pulp_door`) serves CBC and
+every other solver PuLP knows.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from .model import Model
+from .status import Status
+
+
+@dataclass
+class SolverOutput:
+    status: Status
+    col_value: np.ndarray | None  # None without a plan
+    row_dual: np.ndarray | None  # LP optimum only
+    objective: float | None
+    mip_gap: float | None
+    seconds: float
+    solver: str
+    detail: str = ""
+
+
+@contextlib.contextmanager
+def _stdout_to_stderr():
+    """HiGHS prints a banner on stdout the first time it starts; keep stdout for our output
+    (``procure solve --json`` must print exactly one JSON object)."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, ValueError, OSError):
+        yield
+        return
+    sys.stdout.flush()
+    saved = os.dup(fd)
+    try:
+        os.dup2(sys.stderr.fileno(), fd)
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, fd)
+        os.close(saved)
+
+
+def new_highs(verbose: bool = False):
+    import highspy
+
+    with _stdout_to_stderr():
+        h = highspy.Highs()
+    h.setOptionValue("output_flag", bool(verbose))
+    return h
+
+
+def pass_model(h, model: Model) -> None:
+    """Hand the whole model to HiGHS in one call (column-wise sparse arrays)."""
+    import highspy
+
+    a = model.matrix
+    status = h.passModel(
+        model.num_cols,
+        model.num_rows,
+        int(a.nnz),
+        int(highspy.MatrixFormat.kColwise),
+        int(highspy.ObjSense.kMinimize),
+        0.0,
+        model.col_cost,
+        model.col_lower,
+        model.col_upper,
+        model.row_lower,
+        model.row_upper,
+        a.indptr.astype(np.int32),
+        a.indices.astype(np.int32),
+        a.data.astype(np.float64),
+        model.integrality.astype(np.int32),
+    )
+    if status == highspy.HighsStatus.kError:
+        raise RuntimeError("HiGHS refused the model (an internal error in procure: please report)")
+
+
+def solve_highs(
+    model: Model,
+    *,
+    time_limit: float | None = None,
+    mip_gap: float | None = None,
+    verbose: bool = False,
+    threads: int | None = None,
+    highs=None,
+) -> SolverOutput:
+    """Solve with HiGHS. ``highs`` may be a reused instance (its model is replaced)."""
+
+    h = highs if highs is not None else new_highs(verbose)
+    if time_limit is not None:
+        h.setOptionValue("time_limit", float(time_limit))
+    if mip_gap is not None:
+        h.setOptionValue("mip_rel_gap", float(mip_gap))
+    if threads is not None:
+        h.setOptionValue("threads", int(threads))
+    pass_model(h, model)
+    start = time.perf_counter()
+    h.run()
+    seconds = time.perf_counter() - start
+    return read_highs(h, model, seconds)
+
+
+def read_highs(h, model: Model, seconds: float) -> SolverOutput:
+    import highspy
+
+    ms = h.getModelStatus()
+    info = h.getInfo()
+    has_plan = info.primal_solution_status == 2  # kSolutionStatusFeasible
+    MS = highspy.HighsModelStatus
+    if ms == MS.kOptimal:
+        status = Status.OPTIMAL
+    elif ms in (MS.kInfeasible, MS.kUnboundedOrInfeasible):
+        # every variable is bounded below and every cost >= 0: never unbounded
+        status = Status.INFEASIBLE
+    elif ms == MS.kUnbounded:
+        status = Status.UNBOUNDED
+    elif ms in (MS.kTimeLimit, MS.kIterationLimit, MS.kInterrupt, MS.kSolutionLimit):
+        status = Status.FEASIBLE if has_plan else Status.TIME_LIMIT
+    elif ms == MS.kModelEmpty:
+        status = Status.OPTIMAL
+        has_plan = True
+    else:
+        status = Status.ERROR
+    if not status.has_plan:
+        return SolverOutput(status, None, None, None, None, seconds, "highs", h.modelStatusToString(ms))
+    sol = h.getSolution()
+    col_value = np.asarray(sol.col_value, dtype=float)
+    if model.num_cols and len(col_value) != model.num_cols:  # empty model: nothing to read
+        col_value = np.zeros(model.num_cols)
+    if model.num_cols == 0:
+        col_value = np.zeros(0)
+    row_dual = None
+    if not model.is_mip and status == Status.OPTIMAL and sol.dual_valid:
+        row_dual = np.asarray(sol.row_dual, dtype=float)
+    gap = 0.0
+    if model.is_mip:
+        gap = float(info.mip_gap) if np.isfinite(info.mip_gap) else None
+        if status == Status.OPTIMAL and gap is not None and gap < 0:
+            gap = 0.0
+    objective = float(model.col_cost @ col_value) if model.num_cols else 0.0
+    return SolverOutput(status, col_value, row_dual, objective, gap, seconds, "highs",
+                        h.modelStatusToString(ms))

@@ -1,0 +1,517 @@
+"""From solver values to the tables of SPEC section 5 (see docs/results.md).
+
+Everything here is read off the solution by block name; the purchase cost of
+each offer is recomputed from its pooled quantity and the tier it reached, so
+the reported unit price is exactly SPEC's (the tier with the largest
+min_quantity <= Q for all-units; cost(Q)/Q for incremental).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .backends import SolverOutput
+from .data import ProcureData
+from .model import Model
+from .model.index import BuildContext, period_capacity
+from .status import Status
+
+#: values below this (relative to 1 unit) are solver noise, reported as 0
+ZERO = 1e-7
+_RULE_BLOCKS = ("share", "workshare", "quantity", "supplier_count")
+
+
+@dataclass
+class Result:
+    """A solved scenario. Tables are DataFrames; see docs/results.md for every column."""
+
+    status: Status
+    total_cost: float | None
+    purchase: float | None
+    setup: float | None
+    transport: float | None
+    shortfall: float | None
+    mip_gap: float | None
+    is_mip: bool
+    solver: str
+    solve_seconds: float
+    build_seconds: float
+    message: str
+    allocation: pd.DataFrame
+    offers: pd.DataFrame
+    fulfilment: pd.DataFrame
+    partner_costs: pd.DataFrame
+    supplier_use: pd.DataFrame
+    offer_use: pd.DataFrame
+    rules: pd.DataFrame
+    demand_duals: pd.DataFrame
+    capacity_duals: pd.DataFrame
+    budget_duals: pd.DataFrame
+    model_size: dict[str, int] = field(default_factory=dict)
+    currency: str = "EUR"
+    warnings: tuple[str, ...] = ()
+    diagnosis: Any = None  # procure.diagnose.Diagnosis when infeasible
+
+    @property
+    def has_plan(self) -> bool:
+        return self.status.has_plan
+
+    def summary(self) -> dict[str, Any]:
+        """The scalars, as plain JSON-ready values (``None`` where there is no plan)."""
+        out = {
+            "status": self.status.value,
+            "total_cost": self.total_cost,
+            "purchase": self.purchase,
+            "setup": self.setup,
+            "transport": self.transport,
+            "shortfall": self.shortfall,
+            "mip_gap": self.mip_gap,
+            "currency": self.currency,
+            "is_mip": self.is_mip,
+            "solver": self.solver,
+            "solve_seconds": round(self.solve_seconds, 4),
+            "build_seconds": round(self.build_seconds, 4),
+            "message": self.message,
+            "model_size": self.model_size,
+        }
+        if self.diagnosis is not None:
+            out["diagnosis"] = self.diagnosis.to_dict()
+        return out
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """Every table by the sheet name it gets in the results workbook."""
+        return {
+            "Allocation": self.allocation,
+            "PartnerCosts": self.partner_costs,
+            "Offers": self.offers,
+            "Fulfilment": self.fulfilment,
+            "SupplierUse": self.supplier_use,
+            "OfferUse": self.offer_use,
+            "Rules": self.rules,
+            "DemandDuals": self.demand_duals,
+            "CapacityDuals": self.capacity_duals,
+            "BudgetDuals": self.budget_duals,
+        }
+
+    def to_excel(self, path) -> None:
+        """Write a formatted results workbook: a Summary sheet, then one sheet per table."""
+        from .report import write_results
+
+        write_results(self, path)
+
+    def __repr__(self) -> str:
+        return f"<procure.Result {self.message}>"
+
+
+def empty_result(data: ProcureData, model: Model | None, out: SolverOutput, build_seconds: float,
+                 message: str) -> Result:
+    empty = pd.DataFrame()
+    return Result(
+        status=out.status, total_cost=None, purchase=None, setup=None, transport=None,
+        shortfall=None, mip_gap=None, is_mip=bool(model is not None and model.is_mip),
+        solver=out.solver, solve_seconds=out.seconds, build_seconds=build_seconds, message=message,
+        allocation=empty, offers=empty, fulfilment=empty, partner_costs=empty, supplier_use=empty,
+        offer_use=empty, rules=empty, demand_duals=empty, capacity_duals=empty, budget_duals=empty,
+        model_size=model.summary() if model is not None else {}, currency=data.currency,
+        warnings=data.warnings,
+    )
+
+
+def make_result(data: ProcureData, model: Model, out: SolverOutput, build_seconds: float) -> Result:
+    """Read a plan off the solver's values."""
+    if not out.status.has_plan:
+        return empty_result(data, model, out, build_seconds, _status_message(out, data))
+    ctx: BuildContext = model.extras["context"]
+    v = _clean(out.col_value, model)
+    xb = model.variables["x"]
+    x_val = v[xb.start:xb.stop]
+    x = ctx.x
+
+    offers = _offer_table(data, model, ctx, v, x_val)
+    alloc = _allocation(x, x_val, offers)
+    fulfil = _fulfilment(data, model, ctx, v, x_val)
+    setup_paid = offers["setup_cost"].to_numpy()
+    partner_costs = _partner_costs(data, x, x_val, alloc, offers, fulfil, setup_paid)
+
+    purchase = float(offers["purchase_cost"].sum())
+    setup = float(setup_paid.sum())
+    transport = float(alloc["transport"].sum()) if len(alloc) else 0.0
+    shortfall = float(fulfil["shortfall_cost"].sum()) if len(fulfil) else 0.0
+    total = purchase + setup + transport + shortfall
+    result = Result(
+        status=out.status,
+        total_cost=total,
+        purchase=purchase,
+        setup=setup,
+        transport=transport,
+        shortfall=shortfall,
+        mip_gap=out.mip_gap,
+        is_mip=model.is_mip,
+        solver=out.solver,
+        solve_seconds=out.seconds,
+        build_seconds=build_seconds,
+        message="",
+        allocation=alloc,
+        offers=offers,
+        fulfilment=fulfil,
+        partner_costs=partner_costs,
+        supplier_use=_supplier_use(data, x, x_val),
+        offer_use=_offer_use(data, ctx, x_val),
+        rules=_rules_table(data, model, v, out.row_dual),
+        demand_duals=_demand_duals(model, out.row_dual),
+        capacity_duals=_capacity_duals(model, out.row_dual),
+        budget_duals=_budget_duals(model, out.row_dual),
+        model_size=model.summary(),
+        currency=data.currency,
+        warnings=data.warnings,
+    )
+    result.message = _status_message(out, data, total)
+    return result
+
+
+def _status_message(out: SolverOutput, data: ProcureData, total: float | None = None) -> str:
+    cur = data.currency
+    if out.status == Status.OPTIMAL:
+        return f"optimal plan, total cost {total:,.2f} {cur}"
+    if out.status == Status.FEASIBLE:
+        gap = "unknown" if out.mip_gap is None else f"{out.mip_gap:.2%}"
+        return f"plan found, not proven optimal (time limit; gap {gap}), total cost {total:,.2f} {cur}"
+    if out.status == Status.INFEASIBLE:
+        return "infeasible: no plan meets every demand, capacity, budget and rule (see diagnosis)"
+    if out.status == Status.TIME_LIMIT:
+        return "time limit reached before any plan was found; raise time_limit"
+    return f"solver stopped: {out.detail or out.status.value}"
+
+
+def _clean(values: np.ndarray, model: Model) -> np.ndarray:
+    v = np.asarray(values, dtype=float).copy()
+    v[np.abs(v) < ZERO] = 0.0
+    ints = model.integrality
+    v[ints] = np.round(v[ints])
+    return v
+
+
+def _values(model: Model, v: np.ndarray, name: str) -> np.ndarray:
+    b = model.variables[name]
+    return v[b.start:b.stop]
+
+
+def _offer_table(data, model, ctx, v, x_val) -> pd.DataFrame:
+    offers = ctx.offers
+    n = len(offers)
+    pooled = np.bincount(ctx.x["offer"].to_numpy(), weights=x_val, minlength=n)
+    pooled[pooled < ZERO] = 0.0
+    tier_min = np.zeros(n)
+    price = offers["unit_price"].to_numpy(dtype=float).copy()
+    purchase = price * pooled
+    seg = ctx.segments
+    if seg is not None and len(seg):
+        chosen = _values(model, v, "tier_chosen") > 0.5
+        pick = seg[chosen]
+        o = pick["offer"].to_numpy()
+        tier_min[o] = pick["min_quantity"].to_numpy()
+        seg_price = pick["unit_price"].to_numpy()
+        purchase[o] = seg_price * pooled[o] + pick["intercept"].to_numpy()
+        with np.errstate(invalid="ignore", divide="ignore"):
+            price[o] = np.where(pooled[o] > 0, purchase[o] / np.where(pooled[o] > 0, pooled[o], 1),
+                                seg_price)
+    used = pooled > 0
+    setup_paid = np.zeros(n)
+    if model.variables["used"].size:
+        y_idx = model.variables["used"].index["offer"].to_numpy()
+        y_val = _values(model, v, "used") > 0.5
+        setup_paid[y_idx] = np.where(y_val, offers["setup_cost"].to_numpy()[y_idx], 0.0)
+    cap_total = _offer_capacity_total(data, ctx)
+    return pd.DataFrame({
+        "supplier": offers["supplier"].to_numpy(),
+        "item": offers["item"].to_numpy(),
+        "discount": offers["discount"].to_numpy(),
+        "pooled_quantity": pooled,
+        "tier_min_quantity": tier_min,
+        "base_price": offers["unit_price"].to_numpy(dtype=float),
+        "unit_price": price,
+        "purchase_cost": purchase,
+        "setup_cost": setup_paid,
+        "used": used,
+        "min_order": offers["min_order"].to_numpy(dtype=float),
+        "capacity_total": cap_total,
+    })
+
+
+def _offer_capacity_total(data: ProcureData, ctx: BuildContext) -> np.ndarray:
+    cells = _offer_periods(data, ctx)
+    cap = cells["capacity"].to_numpy()
+    total = pd.Series(cap).groupby(cells["offer"].to_numpy()).sum(min_count=1)
+    out = np.full(len(ctx.offers), np.nan)
+    out[total.index.to_numpy()] = total.to_numpy()
+    return out
+
+
+def _offer_periods(data: ProcureData, ctx: BuildContext) -> pd.DataFrame:
+    """Every (offer, period) from the offer's first period on, with its capacity (inf: none)."""
+    offers = ctx.offers
+    periods = pd.DataFrame({"period": list(data.periods), "period_pos": np.arange(len(data.periods))})
+    cells = offers[["offer", "supplier", "item", "capacity", "first_pos"]].merge(periods, how="cross")
+    cells = cells[cells["period_pos"] >= cells["first_pos"]].reset_index(drop=True)
+    cells["capacity"] = period_capacity(data, cells)
+    return cells
+
+
+def _allocation(x: pd.DataFrame, x_val: np.ndarray, offers: pd.DataFrame) -> pd.DataFrame:
+    keep = x_val > 0
+    sub = x[keep]
+    q = x_val[keep]
+    paid = offers["unit_price"].to_numpy()[sub["offer"].to_numpy()]
+    transport = sub["transport_cpu"].to_numpy() * q
+    return pd.DataFrame({
+        "partner": sub["partner"].to_numpy(),
+        "item": sub["item"].to_numpy(),
+        "supplier": sub["supplier"].to_numpy(),
+        "supplier_country": sub["supplier_country"].to_numpy(),
+        "period": sub["period"].to_numpy(),
+        "quantity": q,
+        "unit_price": paid,
+        "base_price": sub["base_price"].to_numpy(),
+        "transport": transport,
+        "cost": q * paid + transport,
+    }).sort_values(["partner", "item", "period", "supplier"], kind="stable").reset_index(drop=True)
+
+
+def _fulfilment(data, model, ctx, v, x_val) -> pd.DataFrame:
+    d = data.demand
+    n = len(d)
+    delivered = np.bincount(ctx.x["demand_row"].to_numpy(), weights=x_val, minlength=n)
+    short = np.zeros(n)
+    ub = model.variables["shortfall"]
+    if ub.size:
+        short[ub.index["demand_row"].to_numpy()] = _values(model, v, "shortfall")
+    penalty = d["item"].map(data.items.set_index("item")["shortfall_penalty"]).to_numpy(dtype=float)
+    return pd.DataFrame({
+        "partner": d["partner"].to_numpy(),
+        "item": d["item"].to_numpy(),
+        "period": d["period"].to_numpy(),
+        "demand": d["quantity"].to_numpy(dtype=float),
+        "delivered": delivered,
+        "shortfall": short,
+        "shortfall_cost": np.nan_to_num(short * penalty),
+    })
+
+
+def _partner_costs(data, x, x_val, alloc, offers, fulfil, setup_paid) -> pd.DataFrame:
+    """Proportional sharing: each offer's purchase and setup cost split by quantity share,
+    plus the partner's own transport and shortfall cost."""
+    partners = data.partners["partner"]
+    pooled = offers["pooled_quantity"].to_numpy()
+    o = x["offer"].to_numpy()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.where(pooled[o] > 0, x_val / np.where(pooled[o] > 0, pooled[o], 1), 0.0)
+    per_x = pd.DataFrame({
+        "partner": x["partner"].to_numpy(),
+        "quantity": x_val,
+        "purchase": x_val * offers["unit_price"].to_numpy()[o],
+        "setup": share * setup_paid[o],
+        "transport": x_val * x["transport_cpu"].to_numpy(),
+        "budget_value": x_val * (x["base_price"].to_numpy() + x["transport_cpu"].to_numpy()),
+    })
+    sums = per_x.groupby("partner").sum()
+    short = fulfil.groupby("partner")["shortfall_cost"].sum()
+    table = pd.DataFrame({"partner": partners.to_numpy()})
+    for col in ("quantity", "purchase", "setup", "transport"):
+        table[col] = table["partner"].map(sums[col]).fillna(0.0).to_numpy(dtype=float)
+    table["shortfall"] = table["partner"].map(short).fillna(0.0).to_numpy(dtype=float)
+    table["total"] = table[["purchase", "setup", "transport", "shortfall"]].sum(axis=1)
+    table["budget"] = data.partners["budget"].to_numpy(dtype=float)
+    table["budget_value"] = table["partner"].map(sums["budget_value"]).fillna(0.0).to_numpy(dtype=float)
+    return table
+
+
+def _supplier_use(data, x, x_val) -> pd.DataFrame:
+    per = pd.DataFrame({
+        "supplier": x["supplier"].to_numpy(),
+        "period": x["period"].to_numpy(),
+        "quantity": x_val,
+        "capacity_used": x_val * x["capacity_use"].to_numpy(),
+    }).groupby(["supplier", "period"], as_index=False).sum()
+    per = per[per["quantity"] > 0]
+    sup = data.suppliers
+    shared = sup[sup["capacity"].notna()][["supplier"]].merge(
+        pd.DataFrame({"period": list(data.periods)}), how="cross")
+    table = shared.merge(per, on=["supplier", "period"], how="outer").fillna(
+        {"quantity": 0.0, "capacity_used": 0.0})
+    table["country"] = table["supplier"].map(sup.set_index("supplier")["country"])
+    table["capacity"] = table["supplier"].map(sup.set_index("supplier")["capacity"]).astype(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        table["utilisation"] = table["capacity_used"] / table["capacity"]
+    table = _sort_periods(table, data, ["supplier"])
+    return table[["supplier", "country", "period", "quantity", "capacity_used", "capacity", "utilisation"]]
+
+
+def _offer_use(data, ctx, x_val) -> pd.DataFrame:
+    cells = _offer_periods(data, ctx)
+    q = pd.DataFrame({"offer": ctx.x["offer"].to_numpy(), "period": ctx.x["period"].to_numpy(),
+                      "quantity": x_val}).groupby(["offer", "period"], as_index=False).sum()
+    table = cells.merge(q, on=["offer", "period"], how="left").fillna({"quantity": 0.0})
+    cap = table["capacity"].replace(np.inf, np.nan)
+    table["capacity"] = cap
+    with np.errstate(invalid="ignore", divide="ignore"):
+        table["utilisation"] = np.where(cap > 0, table["quantity"] / cap,
+                                        np.where(cap == 0, 0.0, np.nan))
+    return table[["supplier", "item", "period", "quantity", "capacity", "utilisation"]].reset_index(drop=True)
+
+
+def _sort_periods(table: pd.DataFrame, data: ProcureData, first: list[str]) -> pd.DataFrame:
+    pos = {p: k for k, p in enumerate(data.periods)}
+    return (table.assign(_pos=table["period"].map(pos))
+            .sort_values(first + ["_pos"], kind="stable").drop(columns="_pos").reset_index(drop=True))
+
+
+# -- rules -------------------------------------------------------------------------------
+
+def rule_label(rule) -> str:
+    """A readable label for a Rules row (its ``name`` when given)."""
+    name = getattr(rule, "name", None)
+    if isinstance(name, str) and name.strip():
+        return name
+    who = rule.partner if isinstance(rule.partner, str) else "pool"
+    what = rule.item if isinstance(rule.item, str) else "all items"
+    group = rule.group if isinstance(rule.group, str) else "all suppliers"
+    if rule.rule in ("min_share", "max_share", "min_value_share", "max_value_share", "workshare"):
+        op = ">=" if rule.rule.startswith("min") or rule.rule == "workshare" else "<="
+        target = f"{op} {rule.share:.0%}"
+    elif rule.rule == "ban":
+        target = ""
+    else:
+        op = ">=" if rule.rule.startswith("min") else "<="
+        target = f"{op} {rule.quantity:g}"
+    grp = "" if rule.rule == "workshare" else f" {group}"
+    return f"{rule.rule}{grp} {target} ({who}, {what})".replace("  ", " ")
+
+
+def _rules_table(data: ProcureData, model: Model, v: np.ndarray, row_dual) -> pd.DataFrame:
+    rules = data.rules.reset_index(drop=True)
+    activity = model.matrix @ v
+    frames = []
+    for name in _RULE_BLOCKS:
+        block = model.constraints.get(name)
+        if block is None or block.size == 0:
+            continue
+        idx = block.index
+        rows = slice(block.start, block.stop)
+        report = model.extras["rule_reports"][name]
+        num = _row_sums(report["num"], block.size, v)
+        den = _row_sums(report["den"], block.size, v)
+        measure = idx["measure"].to_numpy()
+        if name == "supplier_count":
+            num = _counts_reached(model, v, block.size)
+        ratio = name in ("share", "workshare")
+        with np.errstate(invalid="ignore", divide="ignore"):
+            achieved = np.where(den > 0, num / np.where(den > 0, den, 1), np.nan) if ratio else num
+        target = idx["target"].to_numpy(dtype=float)
+        lhs = num
+        rhs = target * den if ratio else target
+        act = activity[rows]
+        lo = model.row_lower[rows]
+        up = model.row_upper[rows]
+        scale = np.abs(model.matrix[rows]) @ np.abs(v)
+        tol = 1e-6 * np.maximum(1.0, scale)
+        binds = (np.abs(act - lo) <= tol) | (np.abs(act - up) <= tol)
+        if name == "supplier_count":
+            binds = np.abs(num - target) < 0.5
+        dual = row_dual[rows] if row_dual is not None else np.full(block.size, np.nan)
+        frames.append(pd.DataFrame({
+            "rule_pos": idx["rule_pos"].to_numpy(),
+            "subject": idx["subject"].to_numpy(),
+            "sense": idx["sense"].to_numpy(),
+            "measure": measure,
+            "target": target,
+            "achieved": achieved,
+            "lhs": lhs,
+            "rhs": rhs,
+            "binds": binds,
+            "dual": dual,
+        }))
+    bans = rules.index[rules["rule"] == "ban"].to_numpy()
+    if len(bans):
+        frames.append(pd.DataFrame({
+            "rule_pos": bans, "subject": None, "sense": "=", "measure": "quantity", "target": 0.0,
+            "achieved": 0.0, "lhs": 0.0, "rhs": 0.0, "binds": True, "dual": np.nan,
+        }))
+    columns = ["rule_id", "name", "rule", "partner", "item", "group", "subject", "sense", "measure",
+               "target", "achieved", "lhs", "rhs", "binds", "dual"]
+    if not frames:
+        return pd.DataFrame(columns=columns)
+    table = pd.concat(frames, ignore_index=True).sort_values("rule_pos", kind="stable")
+    src = rules.iloc[table["rule_pos"].to_numpy()]
+    table["rule_id"] = [f"Rules!{r}" for r in src["source_row"]]
+    table["name"] = [rule_label(r) for r in src.itertuples(index=False)]
+    for col in ("rule", "partner", "item", "group"):
+        table[col] = src[col].to_numpy()
+    return table[columns].reset_index(drop=True)
+
+
+def _row_sums(terms, n_rows: int, v: np.ndarray) -> np.ndarray:
+    rows, cols, vals = terms
+    if len(rows) == 0:
+        return np.zeros(n_rows)
+    return np.bincount(rows, weights=vals * v[cols], minlength=n_rows)
+
+
+def _counts_reached(model: Model, v: np.ndarray, n_rows: int) -> np.ndarray:
+    """Suppliers that really count: deliveries >= threshold (min) or > 0 (max), per count row."""
+    pairs = model.extras["count_pairs"]
+    pair_idx, cols, vals = pairs["terms"]
+    n_pairs = len(pairs["row"])
+    delivered = np.bincount(pair_idx, weights=vals * v[cols], minlength=n_pairs) if n_pairs else np.zeros(0)
+    thr = pairs["threshold"]
+    counts = np.where(thr > 0, delivered >= thr - 1e-6, delivered > ZERO)
+    return np.bincount(pairs["row"], weights=counts.astype(float), minlength=n_rows)
+
+
+# -- duals ------------------------------------------------------------------------------
+
+def _dual_rows(model: Model, name: str, row_dual) -> tuple[pd.DataFrame, np.ndarray] | None:
+    block = model.constraints.get(name)
+    if row_dual is None or block is None:
+        return None
+    return block.index, row_dual[block.start:block.stop]
+
+
+def _demand_duals(model: Model, row_dual) -> pd.DataFrame:
+    got = _dual_rows(model, "demand", row_dual)
+    if got is None:
+        return pd.DataFrame(columns=["partner", "item", "period", "marginal_cost"])
+    idx, dual = got
+    return idx[["partner", "item", "period"]].assign(marginal_cost=dual)
+
+
+def _capacity_duals(model: Model, row_dual) -> pd.DataFrame:
+    cols = ["supplier", "item", "period", "marginal_value"]
+    parts = []
+    for name in ("offer_capacity", "shared_capacity"):
+        got = _dual_rows(model, name, row_dual)
+        if got is None:
+            continue
+        idx, dual = got
+        frame = idx.copy()
+        if "item" not in frame:
+            frame["item"] = None
+        frame["marginal_value"] = -dual  # a <= row's dual is <= 0 in a minimisation
+        parts.append(frame[cols])
+    if not parts:
+        return pd.DataFrame(columns=cols)
+    return pd.concat(parts, ignore_index=True)
+
+
+def _budget_duals(model: Model, row_dual) -> pd.DataFrame:
+    got = _dual_rows(model, "budget", row_dual)
+    if got is None:
+        return pd.DataFrame(columns=["partner", "marginal_value"])
+    idx, dual = got
+    return idx[["partner"]].assign(marginal_value=-dual)
+
+
+__all__ = ["Result", "make_result", "empty_result", "rule_label"]
