@@ -371,10 +371,14 @@ def _check_cells(ctx: _Ctx, table: _Table) -> None:
             continue
         for row, v in zip(table.rows, table.values[col.name], strict=True):
             if v is None and col.required:
-                example = f" ({col.description})" if col.description else ""
-                ctx.add(sheet.name, row, col.name, None, f"{col.name} is required but blank",
-                        f"enter {_KIND_TEXT[col.kind]}{example}"
-                        + (": " + ", ".join(col.choices) if col.choices else ""))
+                if col.references:
+                    fix = (f"enter the {SHEETS[col.references].key[0]} (an id defined in sheet "
+                           f"{col.references}), or delete the row")
+                else:
+                    example = f" ({col.description})" if col.description else ""
+                    fix = (f"enter {_KIND_TEXT[col.kind]}{example}"
+                           + (": " + ", ".join(col.choices) if col.choices else ""))
+                ctx.add(sheet.name, row, col.name, None, f"{col.name} is required but blank", fix)
             elif isinstance(v, float):
                 if col.minimum is not None and v < col.minimum:
                     ctx.add(sheet.name, row, col.name, _shown(v),
@@ -434,11 +438,12 @@ def _known_list(values: Iterable[str], limit: int = 12) -> str:
     return text + (f", ... ({len(vals)} in all)" if len(vals) > limit else "")
 
 
-def _unknown_ref(ctx, sheet, row, column, value, target: str, known: set[str], what: str):
+def _unknown_ref(ctx, sheet, row, column, value, target: str, known: set[str], what: str,
+                 fix: str | None = None):
     folded = {k.casefold(): k for k in known}
     if value.casefold() in folded:
         fix = f"ids are case-sensitive: write {folded[value.casefold()]!r} as in {target}"
-    else:
+    elif fix is None:
         fix = f"add {value!r} to sheet {target}, or correct it (known: {_known_list(known)})"
     ctx.add(sheet, row, column, value, f"unknown {what} {value!r}: not in sheet {target}", fix)
 
@@ -518,7 +523,8 @@ def _check_periods(ctx: _Ctx, tables: dict[str, _Table], periods: list[str]) -> 
                 continue
             for row, v in zip(table.rows, table.col(col.name), strict=True):
                 if isinstance(v, str) and v not in known:
-                    _unknown_ref(ctx, table.sheet.name, row, col.name, v, "Demand", known, "period")
+                    _unknown_ref(ctx, table.sheet.name, row, col.name, v, "Demand", known, "period",
+                                 fix="use one of the Demand periods: " + ", ".join(periods))
 
 
 def _check_tiers(ctx: _Ctx, tables: dict[str, _Table], offers) -> None:
@@ -618,7 +624,10 @@ def _check_rules(ctx: _Ctx, tables: dict[str, _Table]) -> None:
             else:
                 _unknown_ref(ctx, "Rules", row, "group", group, "Suppliers, Partners or Blocs",
                              suppliers | countries | blocs | set(keywords),
-                             "group (supplier, country or bloc)")
+                             "group (supplier, country or bloc)",
+                             fix="name a supplier id, a country of a supplier or partner, a bloc "
+                             "of sheet Blocs, or domestic, each_supplier or each_country (known: "
+                             + _known_list(suppliers | countries | blocs) + ")")
                 kind = BAD
         if rule == "workshare":
             if group is not None and group is not BAD:
@@ -679,7 +688,8 @@ def _check_settings(ctx: _Ctx, tables: dict[str, _Table]) -> dict[str, Any]:
             )
             if not ok:
                 ctx.add("Settings", row, "value", value, f"bad value for {key}",
-                        f"enter {SETTING_HELP[key]}")
+                        f"enter {SETTING_HELP[key]}"
+                        + (" (1% is 0.01)" if key == "mip_gap" else ""))
                 continue
             settings[key] = number
         else:
@@ -821,5 +831,10 @@ def validate_tables(tables: Mapping[str, pd.DataFrame], *, source: str = "frames
     settings = _check_settings(ctx, parsed)
 
     if ctx.problems:
+        order = {name: k for k, name in enumerate(SHEETS)}
+        ctx.problems.sort(key=lambda p: (
+            -1 if p.sheet is None else order.get(p.sheet, len(order)),
+            -1 if p.row is None else p.row,
+        ))
         raise InputError(ctx.problems)
     return _build(parsed, periods, settings, ctx.warnings)
