@@ -342,7 +342,9 @@ def _parse_sheet(ctx: _Ctx, sheet: Sheet, given: str, df: Any, excel_rows: bool)
             ctx.add(sheet.name, 1 if excel_rows else None, col.name, None,
                     f"required column '{col.name}' is missing",
                     f"add a column headed '{col.name}' to the first row"
-                    + (f" ({col.description})" if col.description else ""))
+                    + (f" ({col.description})" if col.description else "")
+                    + (" or rename one of the unrecognised columns: "
+                       + ", ".join(repr(u) for u in unknown) if unknown else ""))
 
     table.rows = [row_numbers[i] for i in keep]
     for col in sheet.columns:

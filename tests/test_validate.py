@@ -129,6 +129,13 @@ def test_missing_required_column(tmp_path):
     assert_located(one(tmp_path, sheets), "Offers", 1, "unit_price", "missing")
 
 
+def test_misspelt_column_is_suggested(tmp_path):
+    sheets = good_sheets()
+    sheets["Demand"][0][3] = "qty"
+    p = one(tmp_path, sheets)
+    assert_located(p, "Demand", 1, "quantity", "missing", "'qty'")
+
+
 def test_duplicate_column(tmp_path):
     sheets = good_sheets()
     sheets["Demand"][0].append("Quantity ")
