@@ -525,17 +525,14 @@ def _check_demand(ctx: _Ctx, A: pd.DataFrame, fulfil, v: _Violations) -> float:
         if missing:
             v.add("table", f"fulfilment lacks columns {missing}")
         if all(c in fulfil.columns for c in ("partner", "item", "period", "shortfall")):
-            cost_col = fulfil["shortfall_cost"] if "shortfall_cost" in fulfil.columns else None
-            for k in range(len(fulfil)):
-                key = (
-                    _id(fulfil["partner"].iloc[k]),
-                    _id(fulfil["item"].iloc[k]),
-                    _id(fulfil["period"].iloc[k]),
-                )
+            costs = (fulfil["shortfall_cost"] if "shortfall_cost" in fulfil.columns
+                     else [math.nan] * len(fulfil))
+            for p, i, t, u, c in zip(fulfil["partner"], fulfil["item"], fulfil["period"],
+                                     fulfil["shortfall"], costs, strict=True):
+                key = (_id(p), _id(i), _id(t))
                 if key not in ctx.demand:
                     v.add("fulfilment", f"fulfilment row {key} is not a Demand row")
-                c = _num(cost_col.iloc[k]) if cost_col is not None else math.nan
-                sf[key] = (_num(fulfil["shortfall"].iloc[k], 0.0), c)
+                sf[key] = (_num(u, 0.0), _num(c))
     cost = 0.0
     for key, d in ctx.demand.items():
         p, i, t = key
@@ -901,8 +898,15 @@ def _check_reports(ctx: _Ctx, A: pd.DataFrame, result, parts: dict, v: _Violatio
     if pc is not None and len(pc) and "partner" in pc.columns:
         val, tr = _partner_value(A)
         sf = _partner_shortfall(ctx, result)
+        share = _proportional_shares(ctx, A, _get(result, "offers"))
         for _, r in pc.iterrows():
             p = _id(r["partner"])
+            for col in ("purchase", "setup"):
+                if col in pc.columns and share is not None:
+                    x, e = _num(r[col], 0.0), share[col].get(p, 0.0)
+                    if not tol.close(x, e):
+                        v.add("partner_costs", f"partner {p}: {col} {_fmt(x)} != proportional "
+                              f"share {_fmt(e)}")
             if "transport" in pc.columns and not tol.close(_num(r["transport"], 0.0),
                                                            tr.get(p, 0.0)):
                 v.add("partner_costs", f"partner {p}: transport {_fmt(_num(r['transport']))} "
@@ -945,6 +949,31 @@ def _check_reports(ctx: _Ctx, A: pd.DataFrame, result, parts: dict, v: _Violatio
             if not tol.close(x, per.get(key, 0.0)):
                 v.add("offer_use", f"offer_use {key}: quantity {_fmt(x)} != "
                       f"{_fmt(per.get(key, 0.0))}")
+
+
+def _proportional_shares(ctx: _Ctx, A: pd.DataFrame, offers) -> dict | None:
+    """SPEC 4 proportional split of each offer's reported purchase and setup cost."""
+    if offers is None or not {"supplier", "item", "purchase_cost", "setup_cost"} <= set(
+        offers.columns
+    ):
+        return None
+    out: dict[str, dict[str, float]] = {"purchase": defaultdict(float), "setup": defaultdict(float)}
+    if not len(A):
+        return out
+    per = A.groupby(["supplier", "item", "partner"])["quantity"].sum()
+    pooled = _pooled(A)
+    cost = {
+        (_id(s), _id(i)): (_num(pc, 0.0), _num(sc, 0.0))
+        for s, i, pc, sc in zip(offers["supplier"], offers["item"], offers["purchase_cost"],
+                                offers["setup_cost"], strict=True)
+    }
+    for (s, i, p), q in per.items():
+        tot = pooled.get((s, i), 0.0)
+        if tot <= 0 or (s, i) not in cost:
+            continue
+        out["purchase"][p] += cost[(s, i)][0] * q / tot
+        out["setup"][p] += cost[(s, i)][1] * q / tot
+    return out
 
 
 def _partner_shortfall(ctx: _Ctx, result) -> dict[str, float]:

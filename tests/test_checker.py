@@ -535,3 +535,11 @@ def test_report_tables_checked():
     res = edit(make_result(), "supplier_use", {"supplier": "S1", "period": "2026"},
                capacity_used=10.0)
     assert "[supplier_use]" in violations(make_data(), res)
+
+
+def test_partner_costs_proportional_split():
+    # S3's 450 is split 20/50 to PL (180) and 30/50 to DE (270); swap them
+    res = edit(make_result(), "partner_costs", {"partner": "PL"}, purchase=870.0, total=910.0)
+    res = edit(res, "partner_costs", {"partner": "DE"}, purchase=1580.0, total=1830.0)
+    msg = violations(make_data(), res)
+    assert "[partner_costs] partner PL: purchase 870 != proportional share 780" in msg
