@@ -1,0 +1,50 @@
+"""procure: cooperative defence procurement.
+
+Several nations pool their demand; procure picks which supplier delivers what to
+whom and when at the lowest total cost, under supplier capacity and each
+nation's sovereignty rules, and shows what pooling saves each of them.
+
+DataFrames in, DataFrames out::
+
+    >>> import procure
+    >>> data = procure.datasets.load_demo()          # or procure.read_workbook("plan.xlsx")
+    >>> result = procure.solve(data, time_limit=30)
+    >>> result.status.value
+    'optimal'
+    >>> sorted(result.allocation.columns)[:3]
+    ['base_price', 'cost', 'item']
+"""
+
+from __future__ import annotations
+
+from . import datasets
+from .data import ProcureData
+from .diagnose import Conflict, Diagnosis
+from .errors import InputError, Problem
+from .io import read_tables, read_workbook
+from .model import Model, build_model
+from .results import Result
+from .solve import solve
+from .status import Status
+from .template import write_template
+from .validate import validate_tables
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Conflict",
+    "Diagnosis",
+    "InputError",
+    "Model",
+    "Problem",
+    "ProcureData",
+    "Result",
+    "Status",
+    "build_model",
+    "datasets",
+    "read_tables",
+    "read_workbook",
+    "solve",
+    "validate_tables",
+    "write_template",
+]

@@ -1,0 +1,166 @@
+"""``procure`` on the command line.
+
+Exit codes: 0 a plan was found (or the workbook is valid), 1 no plan
+(infeasible, time limit without a plan, solver error), 2 bad input or usage.
+Input problems are printed as a list, never as a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from pathlib import Path
+
+from .errors import InputError
+
+EXIT_OK, EXIT_NO_PLAN, EXIT_INPUT = 0, 1, 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="procure", description="Cooperative defence procurement optimiser.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("solve", help="solve a workbook and report the plan")
+    s.add_argument("workbook", type=Path)
+    s.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    s.add_argument("--out", type=Path, help="write a formatted results workbook (.xlsx)")
+    s.add_argument("--time-limit", type=float, help="seconds (default: Settings sheet, else none)")
+    s.add_argument("--mip-gap", type=float, help="relative gap (default: Settings sheet)")
+    s.add_argument("--solver", default="highs", help="highs (default), cbc, or a PuLP solver name")
+    s.add_argument("--verbose", action="store_true", help="show the solver's log on stderr")
+
+    v = sub.add_parser("validate", help="check a workbook against the contract")
+    v.add_argument("workbook", type=Path)
+    v.add_argument("--json", action="store_true")
+
+    t = sub.add_parser("template", help="write a blank workbook with help")
+    t.add_argument("out", type=Path)
+
+    e = sub.add_parser("export", help="write the model as .lp or .mps (through PuLP)")
+    e.add_argument("workbook", type=Path)
+    group = e.add_mutually_exclusive_group(required=True)
+    group.add_argument("--lp", type=Path)
+    group.add_argument("--mps", type=Path)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return {"solve": _solve, "validate": _validate, "template": _template,
+                "export": _export}[args.command](args)
+    except InputError as exc:
+        if getattr(args, "json", False):
+            print(json.dumps({"status": "input_error", "problems": [_problem(p) for p in exc.problems]}))
+        print(exc.report(), file=sys.stderr)
+        return EXIT_INPUT
+    except ValueError as exc:  # bad option values (unknown solver, ...)
+        print(f"procure: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+
+
+def _problem(p) -> dict:
+    return {"sheet": p.sheet, "row": p.row, "column": p.column,
+            "value": None if p.value is None else str(p.value), "message": p.message, "fix": p.fix}
+
+
+def _solve(args) -> int:
+    from .io import read_workbook
+    from .solve import solve
+
+    _check_out(args.out)
+    data = read_workbook(args.workbook)
+    for w in data.warnings:
+        print(f"warning: {w}", file=sys.stderr)
+    result = solve(data, time_limit=args.time_limit, mip_gap=args.mip_gap, solver=args.solver,
+                   verbose=args.verbose)
+    if args.out:
+        result.to_excel(args.out)
+    if args.json:
+        print(json.dumps(_json_ready(result.summary())))
+    else:
+        _print_human(result)
+        if args.out:
+            print(f"results written to {args.out}")
+    return EXIT_OK if result.has_plan else EXIT_NO_PLAN
+
+
+def _print_human(result) -> None:
+    print(result.message)
+    if result.diagnosis is not None:
+        print(result.diagnosis)
+    if not result.has_plan:
+        return
+    cur = result.currency
+    for part in ("purchase", "setup", "transport", "shortfall"):
+        print(f"  {part:<10} {getattr(result, part):>20,.2f} {cur}")
+    print(f"  {'total':<10} {result.total_cost:>20,.2f} {cur}")
+    costs = result.partner_costs
+    if len(costs):
+        print("\nCost per partner (proportional sharing):")
+        for row in costs.itertuples(index=False):
+            print(f"  {row.partner:<12} {row.total:>20,.2f} {cur}")
+    binding = result.rules[result.rules["binds"] & (result.rules["rule"] != "ban")] if len(result.rules) else []
+    if len(binding):
+        print("\nBinding rules:")
+        for label in dict.fromkeys(binding["name"]):
+            print(f"  {label}")
+
+
+def _validate(args) -> int:
+    from .io import read_workbook
+
+    data = read_workbook(args.workbook)
+    if args.json:
+        print(json.dumps({"status": "valid", "summary": data.summary(), "warnings": list(data.warnings)}))
+    else:
+        counts = ", ".join(f"{v} {k}" for k, v in data.summary().items())
+        print(f"{args.workbook}: valid ({counts})")
+        for w in data.warnings:
+            print(f"warning: {w}")
+    return EXIT_OK
+
+
+def _template(args) -> int:
+    from .template import write_template
+
+    _check_out(args.out)
+    write_template(args.out)
+    print(f"blank template written to {args.out}")
+    return EXIT_OK
+
+
+def _export(args) -> int:
+    from .io import read_workbook
+    from .model import build_model
+    from .pulp_door import write_lp, write_mps
+
+    target = args.lp or args.mps
+    data = read_workbook(args.workbook)
+    model = build_model(data)
+    (write_lp if args.lp else write_mps)(model, target)
+    print(f"model written to {target} ({model.num_cols} variables, {model.num_rows} constraints)")
+    return EXIT_OK
+
+
+def _check_out(path: Path | None) -> None:
+    if path is not None and path.suffix.lower() != ".xlsx":
+        raise ValueError(f"output {path} must end in .xlsx")
+
+
+def _json_ready(obj):
+    if isinstance(obj, dict):
+        return {k: _json_ready(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_json_ready(v) for v in obj]
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if hasattr(obj, "item"):  # numpy scalars
+        return _json_ready(obj.item())
+    return obj
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,237 @@
+"""Why is a scenario infeasible?  Said in planners' words.
+
+The model is made *elastic*: every demand, capacity, budget and rule row gets a
+slack column that relaxes it (unmet demand, extra capacity, extra budget, rule
+shortfall) and a binary that says whether the row is relaxed at all:
+
+    minimise   sum_r e_r  +  1e-3 * sum_r s_r / M_r
+    subject to the model's rows with their slacks,  0 <= s_r <= M_r e_r
+
+``M_r`` is the most the row could ever need relaxing, from the row's own
+coefficients and the columns' bounds (never an arbitrary constant).  The first
+term finds the smallest set of rows whose relaxation restores feasibility; the
+second, among such sets, the smallest relaxation.  Each relaxed row is then
+reported with how much it must give.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from .backends import new_highs, read_highs
+from .data import ProcureData
+from .model import Model, build_model
+from .model.core import Block
+from .results import rule_label
+
+#: constraint blocks a planner can act on, and whether their slack raises (+1) or lowers (-1) the row
+_ELASTIC = {
+    "demand": +1,
+    "offer_capacity": -1,
+    "shared_capacity": -1,
+    "budget": -1,
+    "share": 0,
+    "workshare": +1,
+    "quantity": 0,
+    "supplier_count": 0,
+}
+
+
+@dataclass(frozen=True)
+class Conflict:
+    kind: str  # demand, capacity, shared_capacity, budget, rule
+    sheet: str
+    row: int | None  # Excel row, where one row is to blame
+    subject: str  # what it is about, e.g. "PL / shell155 / 2027"
+    amount: float  # how much the row must give, in its own units
+    message: str
+
+    def to_dict(self) -> dict:
+        return {
+            "kind": self.kind, "sheet": self.sheet, "row": self.row, "subject": self.subject,
+            "amount": self.amount, "message": self.message,
+        }
+
+
+@dataclass
+class Diagnosis:
+    conflicts: list[Conflict] = field(default_factory=list)
+    proven_minimal: bool = True
+    note: str = ""
+
+    def headline(self) -> str:
+        if not self.conflicts:
+            return self.note or "no single demand, capacity, budget or rule explains it"
+        n = len(self.conflicts)
+        first = self.conflicts[0].message
+        return first if n == 1 else f"{first} (and {n - 1} more)"
+
+    def to_dict(self) -> dict:
+        return {
+            "conflicts": [c.to_dict() for c in self.conflicts],
+            "proven_minimal": self.proven_minimal,
+            "note": self.note,
+        }
+
+    def table(self) -> pd.DataFrame:
+        return pd.DataFrame([c.to_dict() for c in self.conflicts],
+                            columns=["kind", "sheet", "row", "subject", "amount", "message"])
+
+    def __str__(self) -> str:
+        lines = ["The plan is infeasible. Relaxing these together would make it feasible:"]
+        lines += [f"  - {c.message}" for c in self.conflicts]
+        if self.note:
+            lines.append(self.note)
+        return "\n".join(lines)
+
+
+def diagnose_infeasibility(data: ProcureData, *, time_limit: float | None = None,
+                           model: Model | None = None) -> Diagnosis:
+    """Name the smallest set of demand rows, capacities, budgets and rules that conflict."""
+    model = model if model is not None else build_model(data)
+    elastic_rows, direction, family = _elastic_rows(model)
+    ub = _column_bounds(model)
+    big_m = _relaxation_bounds(model, elastic_rows, direction, ub)
+
+    n, m = model.num_cols, model.num_rows
+    k = len(elastic_rows)
+    # slack s_k (col n+k) and switch e_k (col n+k+k_total)
+    slack_entries = sp.csc_matrix((direction.astype(float), (elastic_rows, np.arange(k))), shape=(m, k))
+    a = sp.hstack([model.matrix, slack_entries, sp.csc_matrix((m, k))], format="csc")
+    link = sp.hstack([sp.csc_matrix((k, n)), sp.identity(k, format="csc"),
+                      sp.diags(-big_m, format="csc")], format="csc")
+    matrix = sp.vstack([a, link], format="csc")
+    cost = np.concatenate([np.zeros(n), 1e-3 / big_m, np.ones(k)])
+    elastic = Model(
+        col_cost=cost,
+        col_lower=np.zeros(n + 2 * k),
+        col_upper=np.concatenate([model.col_upper, big_m, np.ones(k)]),
+        integrality=np.concatenate([model.integrality, np.zeros(k, bool), np.ones(k, bool)]),
+        matrix=matrix,
+        row_lower=np.concatenate([model.row_lower, np.full(k, -np.inf)]),
+        row_upper=np.concatenate([model.row_upper, np.zeros(k)]),
+        variables={}, constraints={},
+    )
+    from .backends import pass_model
+
+    h = new_highs()
+    h.setOptionValue("time_limit", float(time_limit or 60.0))
+    pass_model(h, elastic)
+    h.run()
+    out = read_highs(h, elastic, 0.0)
+    if not out.status.has_plan:
+        return Diagnosis([], False, "the diagnosis found no relaxation in time (" + out.detail + ")")
+    slack = out.col_value[n:n + k]
+    relaxed = np.flatnonzero(slack > 1e-6 * np.maximum(1.0, big_m))
+    conflicts = [
+        _describe(data, model, int(elastic_rows[j]), family[j], float(slack[j])) for j in relaxed
+    ]
+    conflicts.sort(key=lambda c: ("demand", "capacity", "shared_capacity", "budget", "rule").index(c.kind))
+    proven = out.status.value == "optimal"
+    note = "" if proven else "(time limit: this set works but may not be the smallest)"
+    return Diagnosis(conflicts, proven, note)
+
+
+def _elastic_rows(model: Model):
+    rows, direction, family = [], [], []
+    for name, sign in _ELASTIC.items():
+        block = model.constraints.get(name)
+        if block is None or block.size == 0:
+            continue
+        pos = block.positions
+        if sign == 0:  # rule rows: relax towards whichever side is bounded
+            sign_arr = np.where(np.isfinite(model.row_lower[pos]), 1, -1)
+        else:
+            sign_arr = np.full(len(pos), sign)
+        rows.append(pos)
+        direction.append(sign_arr)
+        family += [name] * len(pos)
+    if not rows:
+        return np.zeros(0, np.int64), np.zeros(0), []
+    return np.concatenate(rows), np.concatenate(direction), family
+
+
+def _column_bounds(model: Model) -> np.ndarray:
+    """Finite upper bounds for every column: deliveries are bounded by their demand."""
+    ub = model.col_upper.copy()
+    ctx = model.extras["context"]
+    xb = model.variables["x"]
+    ub[xb.start:xb.stop] = np.minimum(ub[xb.start:xb.stop], ctx.x["upper"].to_numpy())
+    total = model.variables.get("share_total")
+    if total is not None and total.size:
+        # T_r is a sum of deliveries times weights: bounded by the same sum of bounds
+        price = ctx.x["base_price"].to_numpy()
+        ub[total.start:total.stop] = float(np.sum(ctx.x["upper"].to_numpy() * np.maximum(price, 1.0)))
+    ub[~np.isfinite(ub)] = float(ctx.x["upper"].sum()) if len(ctx.x) else 0.0
+    return ub
+
+
+def _relaxation_bounds(model, rows, direction, ub) -> np.ndarray:
+    """The most each row could need relaxing: its right-hand side plus what its terms can reach."""
+    a = model.matrix.tocsr()[rows]
+    reach = np.abs(a) @ ub
+    rhs = np.where(direction > 0, model.row_lower[rows], -model.row_upper[rows])
+    bound = np.abs(np.nan_to_num(rhs, posinf=0.0, neginf=0.0)) + reach
+    return np.maximum(bound, 1.0)
+
+
+def _describe(data: ProcureData, model: Model, row: int, family: str, amount: float) -> Conflict:
+    block: Block = model.constraints[family]
+    idx = block.index.iloc[row - block.start]
+    items = data.items.set_index("item")
+    if family == "demand":
+        d = data.demand.iloc[int(idx["demand_row"])]
+        unit = _unit(items, d["item"])
+        name = _name(items, d["item"])
+        has_supplier = (model.extras["context"].x["demand_row"] == idx["demand_row"]).any()
+        why = ("than eligible suppliers can deliver" if has_supplier else
+               "and no supplier may deliver it then (no offer, first_period later, or banned)")
+        return Conflict(
+            "demand", "Demand", int(d["source_row"]), f"{d['partner']} / {d['item']} / {d['period']}",
+            amount,
+            f"{d['partner']} needs {amount:,.6g} more {unit} of {name} in {d['period']} {why} "
+            f"(Demand row {int(d['source_row'])}: {d['quantity']:,.6g} demanded)",
+        )
+    if family == "offer_capacity":
+        return Conflict(
+            "capacity", "Capacity", None, f"{idx['supplier']} / {idx['item']} / {idx['period']}", amount,
+            f"supplier {idx['supplier']} would need {amount:,.6g} more {_unit(items, idx['item'])} "
+            f"of {_name(items, idx['item'])} capacity in {idx['period']} "
+            f"(has {model.row_upper[row]:,.6g}; Offers.capacity or Capacity sheet)",
+        )
+    if family == "shared_capacity":
+        return Conflict(
+            "shared_capacity", "Suppliers", None, f"{idx['supplier']} / {idx['period']}", amount,
+            f"supplier {idx['supplier']} would need {amount:,.6g} more units of shared capacity "
+            f"in {idx['period']} (has {model.row_upper[row]:,.6g}; Suppliers.capacity)",
+        )
+    if family == "budget":
+        return Conflict(
+            "budget", "Partners", None, str(idx["partner"]), amount,
+            f"{idx['partner']}'s budget is {amount:,.6g} {data.currency} short "
+            f"(budget {model.row_upper[row]:,.6g}; Partners.budget)",
+        )
+    rule = data.rules.reset_index(drop=True).iloc[int(idx["rule_pos"])]
+    label = rule_label(rule)
+    subject = idx["subject"]
+    whom = f" for {subject}" if isinstance(subject, str) and subject else ""
+    units = {"value": f"{data.currency} of value", "quantity": "units", "count": "suppliers"}[idx["measure"]]
+    return Conflict(
+        "rule", "Rules", int(rule["source_row"]), f"{label}{whom}", amount,
+        f"rule '{label}'{whom} (Rules row {int(rule['source_row'])}) cannot hold: "
+        f"misses by {amount:,.6g} {units}",
+    )
+
+
+def _unit(items: pd.DataFrame, item: str) -> str:
+    unit = items.at[item, "unit"] if "unit" in items else None
+    return unit if isinstance(unit, str) and unit else "units"
+
+
+def _name(items: pd.DataFrame, item: str) -> str:
+    name = items.at[item, "name"] if "name" in items else None
+    return name if isinstance(name, str) and name else item

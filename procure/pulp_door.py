@@ -1,0 +1,172 @@
+"""The PuLP door: the same model as a ``pulp.LpProblem``.
+
+Every PuLP call in procure lives in this module.  Use it to solve with CBC,
+Gurobi, CPLEX or any solver PuLP knows, to write ``.lp`` / ``.mps`` files, or
+to add constraints of your own before solving::
+
+    >>> import procure
+    >>> from procure.pulp_door import to_pulp
+    >>> data = procure.datasets.load_demo()
+    >>> problem, variables = to_pulp(procure.build_model(data))
+    >>> problem.sense == 1  # minimise
+    True
+
+``variables`` is a list aligned with the model's columns; the model's blocks
+(``model.variables["x"].index``) say which delivery each one is.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+
+from .backends import SolverOutput
+from .model import Model
+from .status import Status
+
+#: short names accepted by ``solve(..., solver=...)``; anything else goes to ``pulp.getSolver``
+SOLVER_ALIASES = {
+    "cbc": "PULP_CBC_CMD",
+    "glpk": "GLPK_CMD",
+    "gurobi": "GUROBI",
+    "gurobi_cmd": "GUROBI_CMD",
+    "cplex": "CPLEX_CMD",
+    "scip": "SCIP_CMD",
+    "highs_pulp": "HiGHS",
+    "highs_cmd": "HiGHS_CMD",
+}
+
+
+def to_pulp(model: Model, name: str = "procure"):
+    """Return ``(problem, variables)``: a ``pulp.LpProblem`` equal to ``model`` and its variables
+    in column order. Ranged rows become two constraints (``<name>_lo`` / ``<name>_hi``)."""
+    import pulp
+
+    problem = pulp.LpProblem(name, pulp.LpMinimize)
+    names = model.column_names()
+    variables = [
+        pulp.LpVariable(
+            names[j],
+            lowBound=_finite(model.col_lower[j]),
+            upBound=_finite(model.col_upper[j]),
+            cat=pulp.LpBinary if model.integrality[j] and model.col_lower[j] == 0 and model.col_upper[j] == 1
+            else (pulp.LpInteger if model.integrality[j] else pulp.LpContinuous),
+        )
+        for j in range(model.num_cols)
+    ]
+    nz = np.flatnonzero(model.col_cost)
+    problem += pulp.LpAffineExpression([(variables[j], float(model.col_cost[j])) for j in nz]), "cost"
+    csr = model.matrix.tocsr()
+    row_names = model.row_names()
+    for r in range(model.num_rows):
+        lo, up = model.row_lower[r], model.row_upper[r]
+        cols = csr.indices[csr.indptr[r]:csr.indptr[r + 1]]
+        vals = csr.data[csr.indptr[r]:csr.indptr[r + 1]]
+        expr = pulp.LpAffineExpression([(variables[j], float(a)) for j, a in zip(cols, vals, strict=True)])
+        if lo == up:
+            problem += pulp.LpConstraint(expr, pulp.LpConstraintEQ, row_names[r], float(lo))
+            continue
+        if np.isfinite(lo) and np.isfinite(up):
+            problem += pulp.LpConstraint(expr, pulp.LpConstraintGE, row_names[r] + "_lo", float(lo))
+            problem += pulp.LpConstraint(expr, pulp.LpConstraintLE, row_names[r] + "_hi", float(up))
+        elif np.isfinite(lo):
+            problem += pulp.LpConstraint(expr, pulp.LpConstraintGE, row_names[r], float(lo))
+        elif np.isfinite(up):
+            problem += pulp.LpConstraint(expr, pulp.LpConstraintLE, row_names[r], float(up))
+    return problem, variables
+
+
+def write_lp(model: Model, path: str | Path) -> Path:
+    """Write the model as a CPLEX-LP file through PuLP."""
+    problem, _ = to_pulp(model)
+    problem.writeLP(str(path))
+    return Path(path)
+
+
+def write_mps(model: Model, path: str | Path) -> Path:
+    """Write the model as a (free) MPS file through PuLP."""
+    problem, _ = to_pulp(model)
+    problem.writeMPS(str(path))
+    return Path(path)
+
+
+def make_solver(solver: str, *, time_limit=None, mip_gap=None, verbose=False):
+    import pulp
+
+    name = SOLVER_ALIASES.get(solver.lower(), solver)
+    options = {"msg": bool(verbose)}
+    if time_limit is not None:
+        options["timeLimit"] = float(time_limit)
+    if mip_gap is not None:
+        options["gapRel"] = float(mip_gap)
+    try:
+        return pulp.getSolver(name, **options)
+    except pulp.PulpError as exc:
+        known = ", ".join(sorted(SOLVER_ALIASES))
+        raise ValueError(f"unknown solver {solver!r}: use 'highs' or one of {known}, "
+                         f"or a PuLP solver name ({exc})") from None
+
+
+def solve_with_pulp(model: Model, *, solver: str = "cbc", time_limit=None, mip_gap=None,
+                    verbose: bool = False) -> SolverOutput:
+    """Solve through PuLP and read the values back into column order."""
+    import pulp
+
+    engine = make_solver(solver, time_limit=time_limit, mip_gap=mip_gap, verbose=verbose)
+    if not engine.available():
+        raise ValueError(f"solver {solver!r} is not installed or not licensed on this machine")
+    problem, variables = to_pulp(model)
+    start = time.perf_counter()
+    problem.solve(engine)
+    seconds = time.perf_counter() - start
+    status = _status(problem)
+    label = f"pulp:{engine.name}"
+    if not status.has_plan:
+        return SolverOutput(status, None, None, None, None, seconds, label, pulp.LpStatus[problem.status])
+    values = np.array([v.varValue if v.varValue is not None else 0.0 for v in variables], dtype=float)
+    duals = None
+    if not model.is_mip and status == Status.OPTIMAL:
+        duals = _duals(model, problem)
+    objective = float(model.col_cost @ values)
+    gap = 0.0 if status == Status.OPTIMAL else None
+    return SolverOutput(status, values, duals, objective, gap, seconds, label, pulp.LpStatus[problem.status])
+
+
+def _status(problem) -> Status:
+    import pulp
+
+    if problem.status == pulp.LpStatusInfeasible:
+        return Status.INFEASIBLE
+    if problem.status == pulp.LpStatusUnbounded:
+        return Status.UNBOUNDED
+    if problem.sol_status == pulp.LpSolutionOptimal:
+        return Status.OPTIMAL
+    if problem.sol_status == pulp.LpSolutionIntegerFeasible:
+        return Status.FEASIBLE
+    if problem.status == pulp.LpStatusNotSolved:
+        return Status.TIME_LIMIT
+    return Status.ERROR
+
+
+def _duals(model: Model, problem) -> np.ndarray | None:
+    names = model.row_names()
+    cons = problem.constraints
+    duals = np.zeros(model.num_rows)
+    for r, name in enumerate(names):
+        total = 0.0
+        found = False
+        for key in (name, name + "_lo", name + "_hi"):
+            c = cons.get(key)
+            if c is not None and c.pi is not None:
+                total += c.pi
+                found = True
+        if not found and r < model.num_rows:
+            continue
+        duals[r] = total
+    return duals
+
+
+def _finite(value: float) -> float | None:
+    return float(value) if np.isfinite(value) else None
