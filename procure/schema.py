@@ -18,7 +18,7 @@ Column kinds
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
 ColumnKind = Literal["id", "period", "number", "text", "choice", "integer"]
@@ -95,7 +95,8 @@ EACH_GROUP_RULES = ("max_share", "max_value_share", "max_quantity")
 DISCOUNT_KINDS = ("all_units", "incremental")
 SETTING_KEYS = ("time_limit", "mip_gap", "currency")
 #: value of each setting when the Settings sheet does not give it
-SETTING_DEFAULTS: dict[str, Any] = {"time_limit": 60.0, "mip_gap": 1e-4, "currency": "EUR"}
+#: None: not applied (no time limit; the solver's own default gap, 1e-4 for HiGHS)
+SETTING_DEFAULTS: dict[str, Any] = {"time_limit": None, "mip_gap": None, "currency": "EUR"}
 #: what each setting means and accepts (template help, error messages)
 SETTING_HELP: dict[str, str] = {
     "time_limit": "solver time limit in seconds (a number > 0)",

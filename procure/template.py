@@ -73,7 +73,7 @@ def _help_sheet(wb: Workbook) -> None:
     ws.append(["Settings keys"])
     ws.cell(row=ws.max_row, column=1).font = _BOLD
     for key, text in SETTING_HELP.items():
-        ws.append(["Settings", "", key, "no", str(SETTING_DEFAULTS[key]), "", "", text])
+        ws.append(["Settings", "", key, "no", "none" if SETTING_DEFAULTS[key] is None else str(SETTING_DEFAULTS[key]), "", "", text])
     for j, width in enumerate((14, 14, 20, 10, 20, 24, 28, 90), start=1):
         ws.column_dimensions[get_column_letter(j)].width = width
     ws.freeze_panes = "A4"

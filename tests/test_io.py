@@ -83,7 +83,9 @@ def test_settings_defaults(tmp_path):
     del sheets["Settings"]
     data = read_workbook(write_workbook(tmp_path / "s.xlsx", sheets))
     assert data.settings == SETTING_DEFAULTS
-    assert isinstance(data.settings["time_limit"], float)
+    # no time limit and the solver's own gap unless the planner sets them
+    assert data.settings["time_limit"] is None and data.settings["mip_gap"] is None
+    assert data.settings["currency"] == "EUR"
 
 
 def test_names_match_ignoring_case_and_spaces(tmp_path):
