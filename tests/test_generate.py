@@ -199,3 +199,61 @@ def test_micro_instance_gives_the_hand_optimum(solver):
     rule = {"rule": "ban", "partner": "A", "group": "S1"}
     status, obj, _x = pulp_baseline.solve(micro(rule=rule), solver)
     assert status == "optimal" and obj == pytest.approx(1800.0)
+
+
+def test_micro_instance_more_hand_optima():
+    solve = pulp_baseline.solve
+    # Incremental tier: S2's units beyond a pooled 50 cost 11. The cost is
+    # concave, so compare the ends: S2 = 40 (S1 full): 1720 as above; S2 = 80
+    # (all of A; A's marginal unit from S2 costs 11 < 13 from S1, B's 11+2 = 13 > 10):
+    # 50*15 + 30*11 + 60*10 = 750 + 330 + 600 = 1680. Serving B from S2 too only adds.
+    tier = {"supplier": "S2", "item": "shell", "min_quantity": 50.0, "unit_price": 11.0}
+    t = micro(tier=tier)
+    t["Offers"]["discount"] = ["all_units", "incremental"]
+    status, obj, x = solve(t, "highs")
+    assert status == "optimal" and obj == pytest.approx(1680.0)
+    assert x[("A", "shell", "S2", "2026")] == pytest.approx(80.0)
+
+    # B must buy from 2 suppliers: 1 unit of B's moves to S2 (+7), freeing one S1
+    # unit for A (-2): 1720 + 7 - 2 = 1725.
+    rule = {"rule": "min_suppliers", "partner": "B", "item": "shell", "quantity": 2.0}
+    status, obj, x = solve(micro(rule=rule), "cbc")
+    assert status == "optimal" and obj == pytest.approx(1725.0)
+    assert x[("B", "shell", "S2", "2026")] == pytest.approx(1.0)
+
+    # A's budget 1100 on value at base price plus transport: with a units of A from
+    # S1, A spends 13a + 15(80-a) = 1200 - 2a <= 1100, so a >= 50; total cost
+    # 1200 - 2a + 10(100-a) + 17(a-40) = 1520 + 5a, least at a = 50: 1770.
+    t = micro()
+    t["Partners"]["budget"] = [1100.0, np.nan]
+    status, obj, x = solve(t, "highs")
+    assert status == "optimal" and obj == pytest.approx(1770.0)
+    assert x[("A", "shell", "S1", "2026")] == pytest.approx(50.0)
+
+    # Shortfall at 14 a unit: S1's 100 go to B (saves 14-10 = 4) then A (saves 1);
+    # A's other 40 from S2 would cost 15 > 14, so they are short:
+    # 60*10 + 40*13 + 40*14 = 600 + 520 + 560 = 1680.
+    t = micro()
+    t["Items"]["shortfall_penalty"] = [14.0]
+    status, obj, x = solve(t, "highs")
+    assert status == "optimal" and obj == pytest.approx(1680.0)
+    assert ("A", "shell", "S2", "2026") not in x
+
+    # Pool max_suppliers 1 (single sourcing): S1 alone has 100 < 140, so S2 alone:
+    # 80*15 + 60*17 = 1200 + 1020 = 2220.
+    rule = {"rule": "max_suppliers", "item": "shell", "quantity": 1.0}
+    status, obj, _x = solve(micro(rule=rule), "highs")
+    assert status == "optimal" and obj == pytest.approx(2220.0)
+
+    # Workshare for A (FR, whose only supplier is S2): value bought from S2 by all
+    # >= 0.6 x A's own value. With s units from S2 (all to A first, cheapest there),
+    # base value S2 = 15s >= 0.6*(10*(80-s) + 15s) = 480 + 3s  =>  s >= 40: the
+    # unconstrained plan (s = 40) already meets it: 1720.
+    rule = {"rule": "workshare", "partner": "A", "share": 0.6}
+    status, obj, _x = solve(micro(rule=rule), "highs")
+    assert status == "optimal" and obj == pytest.approx(1720.0)
+    # ... and at 0.8: 15s >= 0.8*(800 + 5s) = 640 + 4s  =>  s >= 640/11 = 58.18...;
+    # the extra S2 units go to A (+2 each): 1720 + 2*(640/11 - 40) = 1756.36...
+    rule = {"rule": "workshare", "partner": "A", "share": 0.8}
+    status, obj, _x = solve(micro(rule=rule), "highs")
+    assert status == "optimal" and obj == pytest.approx(1720.0 + 2.0 * (640.0 / 11.0 - 40.0))
