@@ -38,15 +38,15 @@ PARTNERS = [
     ("DE", "Germany", None),
     ("FR", "France", None),
     ("PL", "Poland", None),
-    ("IT", "Italy", 6_600_000_000),
-    ("NL", "Netherlands", 3_100_000_000),
-    ("ES", "Spain", 3_300_000_000),
-    ("NO", "Norway", 1_950_000_000),
+    ("IT", "Italy", 2_200_000_000),
+    ("NL", "Netherlands", 1_370_000_000),
+    ("ES", "Spain", 1_620_000_000),
+    ("NO", "Norway", 1_065_000_000),
     ("GB", "United Kingdom", None),
     ("US", "United States", None),
     ("JP", "Japan", None),
     ("KR", "Republic of Korea", None),
-    ("AU", "Australia", 2_700_000_000),
+    ("AU", "Australia", 1_165_000_000),
 ]
 EU_PARTNERS = ("DE", "FR", "PL", "IT", "NL", "ES")
 
@@ -61,7 +61,7 @@ ITEMS = [
     ("loiter", "Loitering munition (anti-armour)", "munition", "drones", None),
     ("fpv", "Small FPV drone", "drone", "drones", 1_500),
     ("radio", "Secure tactical radio", "set", "equipment", None),
-    ("nvg", "Night-vision set", "set", "equipment", 21_000),
+    ("nvg", "Night-vision set", "set", "equipment", None),
 ]
 
 # --------------------------------------------------------------------------- suppliers
@@ -89,16 +89,16 @@ SUPPLIERS = [
 # first_period, discount.  None = blank (SPEC default).
 OFFERS = [
     # ammunition
-    ("DE_RHW", "shell155", 5_600, 100_000, 1.0, None, None, None, "all_units"),
+    ("DE_RHW", "shell155", 5_500, 100_000, 1.0, None, None, None, None),
     ("DE_RHW", "tank120", 7_900, 30_000, 1.5, None, None, None, None),
-    ("DE_ELB", "shell155", 5_300, 350_000, None, None, 40_000_000, None, None),
+    ("DE_ELB", "shell155", 5_300, 350_000, None, None, 50_000_000, None, "all_units"),
     ("PL_VIS", "shell155", 5_900, 60_000, None, None, None, None, None),
     ("PL_VIS", "tank120", 8_600, 20_000, None, None, None, None, None),
-    ("CZ_MOR", "shell155", 5_100, 80_000, None, None, None, None, "all_units"),
-    ("US_LIB", "shell155", 6_400, 80_000, None, 60_000, None, 2027, None),
-    ("US_LIB", "tank120", 8_200, 25_000, None, None, None, 2027, None),
+    ("CZ_MOR", "shell155", 5_100, 80_000, None, None, None, None, None),
+    ("US_LIB", "shell155", 5_800, 80_000, None, 60_000, None, 2027, None),
+    ("US_LIB", "tank120", 7_600, 25_000, None, None, None, 2027, None),
     ("KR_HAN", "shell155", 4_300, 150_000, None, None, None, None, "all_units"),
-    ("KR_HAN", "tank120", 6_900, 30_000, None, 20_000, None, None, None),
+    ("KR_HAN", "tank120", 6_900, 30_000, None, None, None, None, None),
     ("JP_KIT", "shell155", 9_500, 15_000, None, None, None, None, None),
     # air defence
     ("FR_AQU", "sram", 460_000, 1_200, 1.0, None, None, None, None),
@@ -108,7 +108,7 @@ OFFERS = [
     ("GB_THM", "sram", 480_000, 500, None, None, None, None, None),
     ("GB_THM", "cuas", 52_000, 1_500, None, None, None, None, None),
     ("US_RED", "sram", 410_000, 800, None, None, None, 2028, None),
-    ("US_RED", "lram", 4_600_000, 300, None, None, None, None, "all_units"),
+    ("US_RED", "lram", 4_600_000, 200, None, None, None, None, "all_units"),
     ("US_MSA", "cuas", 42_000, 2_500, None, None, 15_000_000, 2027, None),
     ("PL_MAZ", "cuas", 60_000, 1_000, 10.0, None, None, None, None),
     ("KR_HAN", "sram", 380_000, 400, None, None, None, None, None),
@@ -117,13 +117,13 @@ OFFERS = [
     # drones
     ("PL_MAZ", "loiter", 95_000, 1_800, 20.0, None, None, None, None),
     ("PL_MAZ", "fpv", 420, 60_000, 1.0, None, None, None, None),
-    ("US_MSA", "loiter", 125_000, 2_500, None, None, None, None, "incremental"),
+    ("US_MSA", "loiter", 115_000, 2_500, None, None, None, None, None),
     ("US_MSA", "fpv", 600, 80_000, None, None, None, None, None),
     ("KR_HAN", "loiter", 105_000, 800, None, None, None, None, None),
     ("GB_THM", "loiter", 140_000, 600, None, None, None, None, None),
     ("GB_THM", "fpv", 560, 40_000, None, None, None, None, "incremental"),
     # equipment
-    ("IT_ADR", "radio", 25_000, 9_000, None, None, None, None, "all_units"),
+    ("IT_ADR", "radio", 25_000, 9_000, None, None, None, None, None),
     ("IT_ADR", "nvg", 7_200, 14_000, None, None, None, None, None),
     ("US_HBR", "radio", 21_000, 16_000, None, None, None, None, None),
     ("US_HBR", "nvg", 5_900, 30_000, None, None, None, None, None),
@@ -136,7 +136,7 @@ CAPACITY = [
     # the new shell plant ramps 25k -> 350k rounds a year
     ("DE_ELB", "shell155", {2026: 25_000, 2027: 100_000, 2028: 200_000, 2029: 300_000, 2030: 350_000}),
     # the US interceptor line is booked for years; slots open gradually
-    ("US_RED", "lram", {2026: 150, 2027: 220}),
+    ("US_RED", "lram", {2026: 100, 2027: 150}),
     # the Polish drone workshop scales up
     ("PL_MAZ", "fpv", {2026: 30_000, 2027: 45_000}),
 ]
@@ -145,16 +145,10 @@ CAPACITY = [
 # breakpoint lies above any single partner's total demand for the item, so only a
 # pool reaches them (checked by tier_check()).
 PRICE_TIERS = [
-    ("DE_RHW", "shell155", 350_000, 5_320),  # 95 %
-    ("DE_RHW", "shell155", 450_000, 5_040),  # 90 %
-    ("CZ_MOR", "shell155", 320_000, 4_845),  # 95 %
-    ("KR_HAN", "shell155", 320_000, 4_085),  # 95 %
+    ("DE_ELB", "shell155", 380_000, 5_035),  # 95 %
+    ("DE_ELB", "shell155", 500_000, 4_770),  # 90 %
     ("KR_HAN", "shell155", 500_000, 3_870),  # 90 %
-    ("US_RED", "lram", 400, 4_370_000),  # 95 %
     ("US_RED", "lram", 700, 4_140_000),  # 90 %
-    ("IT_ADR", "radio", 24_000, 23_750),  # 95 %
-    ("US_MSA", "loiter", 4_000, 112_500),  # incremental: units beyond 4,000 at 90 %
-    ("US_MSA", "loiter", 7_000, 106_250),  # ... beyond 7,000 at 85 %
     ("GB_THM", "fpv", 130_000, 504),  # incremental: units beyond 130,000 at 90 %
 ]
 
@@ -178,7 +172,7 @@ BASE_DEMAND = {
 }
 # Yearly profile (2026..2030) and rounding step per item.
 PROFILE = {
-    "shell155": ((0.85, 1.0, 1.1, 1.1, 1.0), 500),
+    "shell155": ((0.85, 1.0, 1.2, 1.3, 1.3), 500),
     "tank120": ((0.9, 1.0, 1.0, 1.0, 1.0), 100),
     "sram": ((0.8, 1.0, 1.1, 1.2, 1.2), 1),
     "lram": ((0.6, 0.9, 1.1, 1.2, 1.2), 1),
@@ -229,6 +223,8 @@ RULES = [
      "Japan: >= 50 % of long-range interceptors built in Japan"),
     ("min_share", "JP", "equipment", "domestic", 0.5, None,
      "Japan: >= 50 % of radios and night vision built in Japan"),
+    ("min_share", "US", "ammunition", "domestic", 0.35, None,
+     "Buy American: >= 35 % of US ammunition from US plants"),
     ("ban", "DE", "shell155", "KR", None, None, "Korean 155 mm not qualified for German guns (DE)"),
     ("ban", "NL", "shell155", "KR", None, None, "Korean 155 mm not qualified for Dutch guns (NL)"),
     ("ban", "KR", "lram", "JP_KIT", None, None, "Licence-built interceptors: no re-export (KR)"),
@@ -237,7 +233,8 @@ RULES = [
      "Shells: no supplier above 40 % of the pool"),
     ("min_suppliers", None, "sram", None, None, 2, "Dual sourcing: short-range interceptors"),
     ("min_suppliers", None, "lram", None, None, 2, "Dual sourcing: long-range interceptors"),
-    ("workshare", "PL", "ammunition", None, 0.35, None, "Poland: 35 % workshare on ammunition"),
+    ("workshare", "PL", "ammunition", None, 0.5, None,
+     "Poland: 50 % of ammunition value to Polish industry"),
     ("min_quantity", "NO", "cuas", "NO_FJD", None, 600,
      "Norway: keep the Fjord counter-drone line warm (>= 600)"),
 ]
