@@ -100,13 +100,19 @@ class Model:
 _SAFE = str.maketrans({c: "_" for c in " -+[]()<>=:/\\*^,;.!\"'#@&%$~`{}|?"})
 
 
+def _text(column: pd.Series) -> pd.Series:
+    """Column as plain text, blanks (None/NaN) as "": pandas 3's ``astype(str)`` keeps them NaN."""
+    return pd.Series(["" if v is None or v != v else str(v) for v in column], index=column.index,
+                     dtype=object)
+
+
 def _labels(index: pd.DataFrame) -> list[str]:
     cols = [c for c in index.columns if index[c].dtype == object or str(index[c].dtype) in ("str", "string")]
     if not cols or len(index) == 0:
         return [""] * len(index)
-    joined = index[cols[0]].astype(str)
+    joined = _text(index[cols[0]])
     for c in cols[1:4]:
-        joined = joined + "_" + index[c].astype(str)
+        joined = joined + "_" + _text(index[c])
     # ids are user text; LP/MPS names must be plain and short
     return [s.translate(_SAFE)[:60] for s in joined.tolist()]
 
