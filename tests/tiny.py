@@ -56,8 +56,9 @@ def tiny(
 
     * ``demand``: tuples ``(partner, item, period, quantity)``
     * ``offers``: dicts with Offers columns
-    * ``partners``: ``{partner: {"country": .., "budget": ..}}`` or dicts; default from Demand
-    * ``items``: ``{item: {"category": .., "shortfall_penalty": ..}}`` or dicts; default from Demand
+    * ``partners``: ``{partner: {"country": .., "budget": ..}}`` (partners of Demand not
+      mentioned get a plain row) or a full list of dicts
+    * ``items``: ``{item: {"category": .., "shortfall_penalty": ..}}`` (likewise) or dicts
     * ``suppliers``: ``{supplier: country}`` or ``{supplier: {"country": .., "capacity": ..}}``
     * ``capacity``: tuples ``(supplier, item, period, capacity)``
     * ``tiers``: tuples ``(supplier, item, min_quantity, unit_price)``
@@ -99,7 +100,8 @@ def tiny(
 def _entity(given, key: str, default_ids: list) -> pd.DataFrame:
     if given is None:
         return pd.DataFrame({key: default_ids})
-    if isinstance(given, Mapping):
+    if isinstance(given, Mapping):  # ids not mentioned get a plain row
+        given = {**given, **{k: {} for k in default_ids if k not in given}}
         return pd.DataFrame([{key: k, **(v or {})} for k, v in given.items()])
     return frame(given)
 
