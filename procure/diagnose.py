@@ -215,14 +215,15 @@ def _describe(data: ProcureData, model: Model, row: int, family: str, amount: fl
             f"{idx['partner']}'s budget is {amount:,.6g} {data.currency} short "
             f"(budget {model.row_upper[row]:,.6g}; Partners.budget)",
         )
-    rule = data.rules.reset_index(drop=True).iloc[int(idx["rule_pos"])]
+    # a named tuple, not a Series: a Series' ``.name`` is its index label, not the Rules name
+    rule = next(data.rules.iloc[[int(idx["rule_pos"])]].itertuples(index=False))
     label = rule_label(rule)
     subject = idx["subject"]
     whom = f" for {subject}" if isinstance(subject, str) and subject else ""
     units = {"value": f"{data.currency} of value", "quantity": "units", "count": "suppliers"}[idx["measure"]]
     return Conflict(
-        "rule", "Rules", int(rule["source_row"]), f"{label}{whom}", amount,
-        f"rule '{label}'{whom} (Rules row {int(rule['source_row'])}) cannot hold: "
+        "rule", "Rules", int(rule.source_row), f"{label}{whom}", amount,
+        f"rule '{label}'{whom} (Rules row {int(rule.source_row)}) cannot hold: "
         f"misses by {amount:,.6g} {units}",
     )
 
