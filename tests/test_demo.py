@@ -137,7 +137,7 @@ def test_demo_pooling_reaches_price_tiers(solved):
     offers = result.offers
     reached = offers[offers["tier_min_quantity"] > 0]
     assert {("DE_ELB", "shell155"), ("KR_HAN", "shell155"), ("US_RED", "lram")} <= set(
-        zip(reached["supplier"], reached["item"]))
+        zip(reached["supplier"], reached["item"], strict=True))
 
 
 def test_demo_single_partners_are_feasible():
