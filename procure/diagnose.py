@@ -4,14 +4,18 @@ The model is made *elastic*: every demand, capacity, budget and rule row gets a
 slack column that relaxes it (unmet demand, extra capacity, extra budget, rule
 shortfall) and a binary that says whether the row is relaxed at all:
 
-    minimise   sum_r e_r  +  1e-3 * sum_r s_r / M_r
+    minimise   sum_r (1 + p_r) e_r  +  1e-3 * sum_r s_r / M_r
     subject to the model's rows with their slacks,  0 <= s_r <= M_r e_r
 
 ``M_r`` is the most the row could ever need relaxing, from the row's own
 coefficients and the columns' bounds (never an arbitrary constant).  The first
 term finds the smallest set of rows whose relaxation restores feasibility; the
-second, among such sets, the smallest relaxation.  Each relaxed row is then
-reported with how much it must give.
+second, among such sets, the smallest relaxation.  The small preference ``p_r``
+(0 for rules and budgets, 2e-3 for demand, 4e-3 for capacity) breaks ties between
+equally small sets: giving up demand "fixes" almost anything (no purchase breaks no
+share rule), so when one rule or budget alone explains the conflict, that is named
+rather than the demand; and demand is named before the physical capacity.  Each
+relaxed row is then reported with how much it must give.
 """
 
 from __future__ import annotations
@@ -28,6 +32,9 @@ from .model import Model, build_model
 from .model.core import Block
 from .results import rule_label
 
+#: extra cost of relaxing a row of these blocks, to break ties (module docstring); larger than
+#: the whole 1e-3 slack term, far smaller than one more relaxed row
+_TIE_PREFERENCE = {"demand": 2e-3, "offer_capacity": 4e-3, "shared_capacity": 4e-3}
 #: constraint blocks a planner can act on, and whether their slack raises (+1) or lowers (-1) the row
 _ELASTIC = {
     "demand": +1,
@@ -105,7 +112,8 @@ def diagnose_infeasibility(data: ProcureData, *, time_limit: float | None = None
     link = sp.hstack([sp.csc_matrix((k, n)), sp.identity(k, format="csc"),
                       sp.diags(-big_m, format="csc")], format="csc")
     matrix = sp.vstack([a, link], format="csc")
-    cost = np.concatenate([np.zeros(n), 1e-3 / big_m, np.ones(k)])
+    preference = np.array([_TIE_PREFERENCE.get(f, 0.0) for f in family])
+    cost = np.concatenate([np.zeros(n), 1e-3 / big_m, 1.0 + preference])
     elastic = Model(
         col_cost=cost,
         col_lower=np.zeros(n + 2 * k),

@@ -1,0 +1,196 @@
+"""Infeasible scenarios: the diagnosis must name the right culprit, in planners' words.
+
+Each scenario is built so that one row is the *only* smallest fix, or, where a demand row
+ties with another row, so that the other row is the meaningful answer (dropping demand
+"fixes" anything, and the message must not claim suppliers are short when they are not).
+Demand and Rules rows are numbered as Excel shows them (header = row 1).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+import procure
+from procure.cli import main as cli_main
+from procure.diagnose import diagnose_infeasibility
+
+try:
+    from tests.tiny import rule, tiny
+    from tests.workbooks import write_workbook
+except ImportError:  # tests/ is not a package
+    from tiny import rule, tiny
+    from workbooks import write_workbook
+
+
+def off(supplier, item, unit_price, **kw) -> dict:
+    return dict(supplier=supplier, item=item, unit_price=unit_price, **kw)
+
+
+def infeasible(data) -> procure.Result:
+    r = procure.solve(data)
+    assert r.status == procure.Status.INFEASIBLE, r.message
+    assert r.diagnosis is not None and r.diagnosis.proven_minimal
+    return r
+
+
+def only(r: procure.Result):
+    assert len(r.diagnosis.conflicts) == 1, r.diagnosis.table()
+    return r.diagnosis.conflicts[0]
+
+
+# --------------------------------------------------------------------------- demand
+
+
+def test_demand_beyond_all_capacity_names_the_demand_row_and_amount():
+    # Q needs 10 (Demand row 2), P needs 100 (row 3); the only supplier makes 60.
+    # 110 - 60 = 50 short; only P's row can give 50.
+    r = infeasible(tiny(offers=[off("A", "x", 10, capacity=60)],
+                        demand=[("Q", "x", 1, 10), ("P", "x", 1, 100)]))
+    c = only(r)
+    assert (c.kind, c.sheet, c.row) == ("demand", "Demand", 3)
+    assert c.amount == pytest.approx(50)
+    assert "P" in c.subject and "Demand row 3" in c.message and "50" in c.message
+    assert "Demand row 3" in r.message  # the API's one-line message carries the headline
+
+
+def test_demand_with_no_eligible_supplier(tmp_path):
+    # Through a workbook: radios (row 3) have no offer at all.
+    sheets = {
+        "Partners": [["partner"], ["PL"]],
+        "Items": [["item", "name", "unit"], ["shell", "155 mm shell", "round"],
+                  ["radio", "Radio", "set"]],
+        "Suppliers": [["supplier", "country"], ["A", "DE"]],
+        "Offers": [["supplier", "item", "unit_price"], ["A", "shell", 10]],
+        "Demand": [["partner", "item", "period", "quantity"], ["PL", "shell", 2027, 5],
+                   ["PL", "radio", 2027, 7]],
+    }
+    data = procure.read_workbook(write_workbook(tmp_path / "w.xlsx", sheets))
+    c = only(infeasible(data))
+    assert (c.kind, c.row) == ("demand", 3)
+    assert c.amount == pytest.approx(7)
+    assert "no supplier may deliver" in c.message and "Radio" in c.message and "set" in c.message
+
+
+# --------------------------------------------------------------------------- capacity
+
+
+def test_capacity_cut_names_the_supplier_and_period():
+    # P, Q, R need 30 each in periods 1 and 2; A makes 100 per period, cut to 40 in period 2
+    # by the Capacity sheet.  Period 2 is 90 - 40 = 50 short; each demand row can give only
+    # 30 (two rows needed), A's period-2 capacity alone can give 50.
+    data = tiny(offers=[off("A", "x", 10, capacity=100)],
+                demand=[(p, "x", t, 30) for p in "PQR" for t in (1, 2)],
+                capacity=[("A", "x", 2, 40)])
+    c = only(infeasible(data))
+    assert c.kind == "capacity"
+    assert c.subject == "A / x / 2"
+    assert c.amount == pytest.approx(50)
+    assert "supplier A" in c.message and "has 40" in c.message
+
+
+def test_shared_capacity_names_the_supplier():
+    # A's 50 units of shared capacity serve x (2 per unit) and y (1 per unit); P, Q need 20 x
+    # each and R 20 y: 2*40 + 20 = 100 units of capacity, 50 short.  No demand row alone
+    # (at most 40 for an x row) restores it.
+    data = tiny(offers=[off("A", "x", 10, capacity_use=2), off("A", "y", 10)],
+                demand=[("P", "x", 1, 20), ("Q", "x", 1, 20), ("R", "y", 1, 20)],
+                suppliers={"A": {"country": "FR", "capacity": 50}})
+    c = only(infeasible(data))
+    assert c.kind == "shared_capacity" and c.sheet == "Suppliers"
+    assert c.subject == "A / 1" and c.amount == pytest.approx(50)
+    assert "supplier A" in c.message
+
+
+# --------------------------------------------------------------------------- budget
+
+
+def test_small_budget_names_the_partner():
+    # P needs 20 in each of 3 periods at 10: 600 of value, budget 300 -> 300 short.
+    # Each demand row is worth only 200, so the budget is the one-row fix.
+    data = tiny(offers=[off("A", "x", 10)], demand=[("P", "x", t, 20) for t in (1, 2, 3)],
+                partners={"P": {"budget": 300}, "Q": {"budget": 1e6}})
+    c = only(infeasible(data))
+    assert (c.kind, c.sheet, c.subject) == ("budget", "Partners", "P")
+    assert c.amount == pytest.approx(300)
+    assert "P's budget" in c.message
+
+
+def test_small_budget_single_demand_row_still_names_the_budget():
+    # One demand row of 50 at 10 (500) against a budget of 300: dropping 20 units of demand
+    # or adding 200 of budget both work; the budget is what the planner must hear about.
+    data = tiny(offers=[off("A", "x", 10)], demand=[("P", "x", 1, 50)],
+                partners={"P": {"budget": 300}})
+    c = only(infeasible(data))
+    assert c.kind == "budget" and c.amount == pytest.approx(200)
+
+
+# --------------------------------------------------------------------------- rules
+
+
+def _no_de_capacity(periods=(1,)):
+    # P needs 50 per period; A (FR) sells freely; B (DE) has capacity 0.  Rules row 2 is a
+    # harmless ban, row 3 asks for >= 20% from DE: it cannot hold, missing 0.2 * demand units.
+    return tiny(
+        offers=[off("A", "x", 10), off("B", "x", 12, capacity=0)],
+        demand=[("P", "x", t, 50) for t in periods],
+        suppliers={"A": "FR", "B": "DE", "C": "US"},
+        rules=[rule("ban", group="US"), rule("min_share", partner="P", group="DE", share=0.2)],
+    )
+
+
+def test_rule_that_cannot_hold_names_the_rule_and_its_row():
+    # Two demand rows (100 units): dropping demand would need both; the rule alone misses by
+    # 0.2 * 100 = 20 units.
+    r = infeasible(_no_de_capacity(periods=(1, 2)))
+    c = only(r)
+    assert (c.kind, c.sheet, c.row) == ("rule", "Rules", 3)
+    assert c.amount == pytest.approx(20)
+    assert "Rules row 3" in c.message and "min_share" in c.message
+    assert "Rules row 3" in r.message
+
+
+def test_rule_that_cannot_hold_single_demand_row():
+    # With one demand row, dropping all 50 units would also "work", but A can deliver them
+    # all: the culprit is the rule (misses by 0.2 * 50 = 10 units), not the demand.
+    c = only(infeasible(_no_de_capacity()))
+    assert (c.kind, c.row) == ("rule", 3)
+    assert c.amount == pytest.approx(10)
+
+
+def test_rule_group_with_no_offer_at_all():
+    # min_quantity of 5 from Italy, where no supplier offers x: the rule (row 2) misses by 5.
+    data = tiny(offers=[off("A", "x", 10), off("C", "y", 10)],
+                demand=[("P", "x", t, 10) for t in (1, 2)] + [("P", "y", 1, 1)],
+                suppliers={"A": "FR", "C": "IT"},
+                rules=[rule("min_quantity", item="x", group="IT", quantity=5)])
+    c = only(infeasible(data))
+    assert (c.kind, c.row) == ("rule", 2)
+    assert c.amount == pytest.approx(5)
+
+
+def test_diagnose_directly_and_as_text():
+    d = diagnose_infeasibility(_no_de_capacity(periods=(1, 2)))
+    assert d.proven_minimal
+    assert "Rules row 3" in d.headline()
+    text = str(d)
+    assert text.startswith("The plan is infeasible") and "Rules row 3" in text
+    assert d.table()["row"].tolist() == [3]
+    assert d.to_dict()["conflicts"][0]["kind"] == "rule"
+
+
+def test_cli_prints_the_diagnosis(tmp_path, capsys):
+    sheets = {
+        "Partners": [["partner"], ["P"]],
+        "Items": [["item"], ["x"]],
+        "Suppliers": [["supplier", "country"], ["A", "FR"], ["B", "DE"]],
+        "Offers": [["supplier", "item", "unit_price", "capacity"], ["A", "x", 10, None],
+                   ["B", "x", 12, 0]],
+        "Demand": [["partner", "item", "period", "quantity"], ["P", "x", 1, 50], ["P", "x", 2, 50]],
+        "Rules": [["rule", "partner", "group", "share", "name"],
+                  ["min_share", "P", "DE", 0.2, "German content"]],
+    }
+    path = write_workbook(tmp_path / "w.xlsx", sheets)
+    assert cli_main(["solve", str(path)]) == 1
+    out = capsys.readouterr().out
+    assert "infeasible" in out and "German content" in out and "Rules row 2" in out
+    assert "20" in out
