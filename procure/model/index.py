@@ -87,7 +87,7 @@ def group_mask(data: ProcureData, frame: pd.DataFrame, group: str | None, partne
         return frame["supplier_country"].isin(members).to_numpy()
     if kind == "domestic":
         if partner is None:
-            return (frame["supplier_country"] == frame["partner_country"]).to_numpy()
+            return frame["supplier_country"].to_numpy(dtype=object) == frame["partner_country"].to_numpy(dtype=object)
         home = data.partners.loc[data.partners["partner"] == partner, "country"].iloc[0]
         return (frame["supplier_country"] == home).to_numpy()
     raise ValueError(f"group {group!r} selects no single set of suppliers")
@@ -133,7 +133,12 @@ def delivery_index(data: ProcureData, demand: pd.DataFrame, offers: pd.DataFrame
         "supplier_country", "partner_country", "base_price", "transport_cpu",
         "capacity_use", "demand", "period_cap", "upper",
     ]
-    return x[cols].sort_values(["offer", "period_pos", "partner"], kind="stable").reset_index(drop=True)
+    x = x[cols].sort_values(["offer", "period_pos", "partner"], kind="stable").reset_index(drop=True)
+    # rules select deliveries by id hundreds of times over up to millions of rows: categorical
+    # columns compare integer codes instead of strings
+    for col in ("partner", "item", "supplier", "supplier_country", "partner_country"):
+        x[col] = x[col].astype("category")
+    return x
 
 
 def _banned(data: ProcureData, x: pd.DataFrame) -> np.ndarray:

@@ -203,60 +203,92 @@ def add_supplier_count_rules(b: ModelBuilder, ctx: BuildContext) -> None:
     """
     rules = _rules_of(ctx, COUNT_RULES)
     x = ctx.x
-    pairs_all: list[pd.DataFrame] = []
-    for rule in rules.itertuples(index=False):
-        scope = _scope(ctx, rule) & ctx.group_mask(_opt(rule.group), _opt(rule.partner))
-        sub = x.loc[scope, ["item", "supplier", "offer", "upper"]].assign(col=ctx.x_cols[scope])
-        pairs = sub.groupby(["item", "supplier", "offer"], as_index=False, sort=True).agg(
-            reach=("upper", "sum"))
-        pairs["reach"] = np.minimum(pairs["reach"], pairs["offer"].map(ctx.offers["total_bound"]))
-        pairs = pairs[pairs["reach"] > 0].assign(rule_pos=rule.rule_pos, rule=rule.rule)
-        pairs_all.append(pairs)
-    pairs = (pd.concat(pairs_all, ignore_index=True) if pairs_all else
-             pd.DataFrame(columns=["item", "supplier", "offer", "reach", "rule_pos", "rule"]))
-    v = b.add_variables("supplier_counted", pairs[["rule_pos", "item", "supplier"]], binary=True)
-
-    link = _RuleRows()
-    count = _RuleRows()
-    # for reporting the count actually reached: per (count row, pair) the deliveries and the
-    # threshold at which the supplier counts
-    pair_row: list[int] = []
-    pair_threshold: list[float] = []
-    pair_terms: list[tuple[np.ndarray, np.ndarray]] = []
+    total_bound = ctx.offers["total_bound"].to_numpy()
+    x_offer = x["offer"].to_numpy()
+    x_upper = x["upper"].to_numpy()
+    per_rule = []
     for rule in rules.itertuples(index=False):
         partner = _opt(rule.partner)
         scope = _scope(ctx, rule) & ctx.group_mask(_opt(rule.group), partner)
+        rows = np.flatnonzero(scope)
+        # an offer is one (supplier, item) pair: what it can reach within the scope
+        reach = np.minimum(np.bincount(x_offer[rows], weights=x_upper[rows], minlength=len(total_bound)),
+                           total_bound)
+        offers = np.flatnonzero(reach > 0)
         demanded = ctx.demand if partner is None else ctx.demand[ctx.demand["partner"] == partner]
-        demanded_items = pd.unique(demanded.loc[item_mask(ctx.data, demanded, _opt(rule.item)), "item"])
-        mine = (pairs["rule_pos"] == rule.rule_pos).to_numpy()
+        items = np.sort(pd.unique(demanded.loc[item_mask(ctx.data, demanded, _opt(rule.item)), "item"]))
+        per_rule.append((rule, rows, offers, reach[offers], items))
+
+    pair_frames = [
+        pd.DataFrame({"rule_pos": rule.rule_pos, "item": ctx.offers["item"].to_numpy()[offers],
+                      "supplier": ctx.offers["supplier"].to_numpy()[offers]})
+        for rule, _, offers, _, _ in per_rule
+    ]
+    pairs = (pd.concat(pair_frames, ignore_index=True) if pair_frames
+             else pd.DataFrame(columns=["rule_pos", "item", "supplier"]))
+    v = b.add_variables("supplier_counted", pairs, binary=True)
+
+    link_parts, count_parts, report = [], [], []
+    n_link = n_count = n_pair = 0
+    for rule, rows, offers, reach, items in per_rule:
         is_min = rule.rule == "min_suppliers"
         sense = ">=" if is_min else "<="
-        for item in sorted(demanded_items):
-            here = mine & (pairs["item"] == item).to_numpy()
-            v_cols = v[here]
-            of_item = scope & (x["item"] == item).to_numpy()
-            for pair, v_col in zip(pairs[here].itertuples(index=False), v_cols, strict=True):
-                deliveries = ctx.x_cols[of_item & (x["supplier"] == pair.supplier).to_numpy()]
-                m = min(1.0, pair.reach) if is_min else pair.reach
-                link.add(dict(rule_pos=rule.rule_pos, subject=f"{item}/{pair.supplier}",
-                              sense=sense, target=m, measure="quantity"),
-                         np.append(deliveries, v_col), np.append(np.ones(len(deliveries)), -m),
-                         **({"lower": 0.0} if is_min else {"upper": 0.0}))
-                pair_row.append(len(count.meta))
-                pair_threshold.append(m if is_min else 0.0)
-                pair_terms.append((deliveries, np.ones(len(deliveries))))
-            count.add(dict(rule_pos=rule.rule_pos, subject=item, sense=sense,
-                           target=rule.quantity, measure="count"),
-                      v_cols, np.ones(len(v_cols)),
-                      **({"lower": rule.quantity} if is_min else {"upper": rule.quantity}))
-    link.commit(b, "supplier_count_link")
-    count.commit(b, "supplier_count")
+        k = len(offers)
+        v_cols = v[n_pair:n_pair + k]
+        m = np.minimum(1.0, reach) if is_min else reach
+        pair_of_offer = np.full(len(total_bound), -1, dtype=np.int64)
+        pair_of_offer[offers] = np.arange(k)
+        x_pair = pair_of_offer[x_offer[rows]]
+        keep = x_pair >= 0
+        offer_items = ctx.offers["item"].to_numpy()[offers]
+        # link rows: X[i,s] - m v[i,s] (>= 0 for min, <= 0 for max)
+        link_parts.append(dict(
+            rows=np.concatenate([x_pair[keep], np.arange(k)]) + n_link,
+            cols=np.concatenate([ctx.x_cols[rows[keep]], v_cols]),
+            vals=np.concatenate([np.ones(int(keep.sum())), -m]),
+            meta=pd.DataFrame({"rule_pos": rule.rule_pos,
+                               "subject": [f"{i}/{s}" for i, s in zip(
+                                   offer_items, ctx.offers["supplier"].to_numpy()[offers], strict=True)],
+                               "sense": sense, "target": m, "measure": "quantity"}),
+            lower=np.zeros(k) if is_min else np.full(k, -np.inf),
+            upper=np.full(k, np.inf) if is_min else np.zeros(k),
+        ))
+        # count rows: sum_s v[i,s] >= / <= n, one per item the scope demands
+        item_row = pd.Series(np.arange(len(items)), index=items)
+        pair_row = item_row.reindex(offer_items).to_numpy()
+        bound = np.full(len(items), float(rule.quantity))
+        count_parts.append(dict(
+            rows=pair_row.astype(np.int64) + n_count, cols=v_cols, vals=np.ones(k),
+            meta=pd.DataFrame({"rule_pos": rule.rule_pos, "subject": items, "sense": sense,
+                               "target": float(rule.quantity), "measure": "count"}),
+            lower=bound if is_min else np.full(len(items), -np.inf),
+            upper=np.full(len(items), np.inf) if is_min else bound,
+        ))
+        report.append((pair_row.astype(np.int64) + n_count, np.where(is_min, m, 0.0),
+                       x_pair[keep] + n_pair, ctx.x_cols[rows[keep]]))
+        n_link += k
+        n_count += len(items)
+        n_pair += k
+    _commit_parts(b, "supplier_count_link", link_parts)
+    _commit_parts(b, "supplier_count", count_parts)
     b.extras["count_pairs"] = {
-        "row": np.array(pair_row, dtype=np.int64),
-        "threshold": np.array(pair_threshold, dtype=float),
-        "terms": (
-            _concat([np.full(len(c), k, dtype=np.int64) for k, (c, _) in enumerate(pair_terms)], np.int64),
-            _concat([c for c, _ in pair_terms], np.int64),
-            _concat([w for _, w in pair_terms], float),
-        ),
+        "row": _concat([r[0] for r in report], np.int64),
+        "threshold": _concat([r[1] for r in report], float),
+        "terms": (_concat([r[2] for r in report], np.int64), _concat([r[3] for r in report], np.int64),
+                  np.ones(sum(len(r[3]) for r in report))),
+    }
+
+
+def _commit_parts(b: ModelBuilder, name: str, parts: list[dict]) -> None:
+    meta = (pd.concat([p["meta"] for p in parts], ignore_index=True) if parts
+            else pd.DataFrame(columns=list(_META_COLUMNS)))
+    b.add_constraints(
+        name, meta[list(_META_COLUMNS)],
+        _concat([p["rows"] for p in parts], np.int64), _concat([p["cols"] for p in parts], np.int64),
+        _concat([p["vals"] for p in parts], float),
+        lower=_concat([p["lower"] for p in parts], float), upper=_concat([p["upper"] for p in parts], float),
+    )
+    b.extras.setdefault("rule_reports", {})[name] = {
+        "num": (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)),
+        "den": (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)),
     }
