@@ -46,14 +46,15 @@ def to_pulp(model: Model, name: str = "procure"):
 
     problem = pulp.LpProblem(name, pulp.LpMinimize)
     names = model.column_names()
+    def category(j: int) -> str:
+        if not model.integrality[j]:
+            return pulp.LpContinuous
+        binary = model.col_lower[j] == 0 and model.col_upper[j] == 1
+        return pulp.LpBinary if binary else pulp.LpInteger
+
     variables = [
-        pulp.LpVariable(
-            names[j],
-            lowBound=_finite(model.col_lower[j]),
-            upBound=_finite(model.col_upper[j]),
-            cat=pulp.LpBinary if model.integrality[j] and model.col_lower[j] == 0 and model.col_upper[j] == 1
-            else (pulp.LpInteger if model.integrality[j] else pulp.LpContinuous),
-        )
+        problem.add_variable(names[j], lowBound=_finite(model.col_lower[j]),
+                             upBound=_finite(model.col_upper[j]), cat=category(j))
         for j in range(model.num_cols)
     ]
     nz = np.flatnonzero(model.col_cost)
@@ -150,21 +151,14 @@ def _status(problem) -> Status:
     return Status.ERROR
 
 
-def _duals(model: Model, problem) -> np.ndarray | None:
-    names = model.row_names()
-    cons = problem.constraints
+def _duals(model: Model, problem) -> np.ndarray:
+    """Row duals in model order; a ranged row split in two gets the sum of its halves' duals."""
     duals = np.zeros(model.num_rows)
-    for r, name in enumerate(names):
-        total = 0.0
-        found = False
+    for r, name in enumerate(model.row_names()):
         for key in (name, name + "_lo", name + "_hi"):
-            c = cons.get(key)
+            c = problem.get_constraint_by_name(key)
             if c is not None and c.pi is not None:
-                total += c.pi
-                found = True
-        if not found and r < model.num_rows:
-            continue
-        duals[r] = total
+                duals[r] += c.pi
     return duals
 
 
