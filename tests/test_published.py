@@ -21,6 +21,7 @@ except ImportError:  # tests/ is not a package
     from workbooks import write_workbook
 
 SOLVERS = ["highs", "cbc"]
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")  # PuLP 3.x on its own 4.0
 
 # --------------------------------------------------------------------------- TRNSPORT
 
