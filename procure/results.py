@@ -210,8 +210,11 @@ def _offer_table(data, model, ctx, v, x_val) -> pd.DataFrame:
     purchase = price * pooled
     seg = ctx.segments
     if seg is not None and len(seg):
-        chosen = _values(model, v, "tier_chosen") > 0.5
-        pick = seg[chosen]
+        # SPEC: the tier with the largest min_quantity <= Q, read off Q itself. The segment the
+        # solver chose may be the band below when Q sits exactly on a breakpoint (same cost for
+        # incremental, where C(Q) is continuous; never cheaper for all_units).
+        reached = seg["min_quantity"].to_numpy() <= pooled[seg["offer"].to_numpy()] * (1 + ZERO) + ZERO
+        pick = seg[reached].groupby("offer", sort=False).tail(1)
         o = pick["offer"].to_numpy()
         tier_min[o] = pick["min_quantity"].to_numpy()
         seg_price = pick["unit_price"].to_numpy()

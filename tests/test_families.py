@@ -289,6 +289,19 @@ def test_incremental_tiers_piecewise_cost(need, expected, a_qty):
         assert o["unit_price"] == approx(8)  # average: 800 / 100
 
 
+def test_incremental_exactly_at_breakpoint_reports_the_tier_reached():
+    # A: 10/unit below 50, 6/unit from 50 (incremental); P needs exactly 50, only A sells.
+    # Cost 50*10 = 500 either way (the piecewise cost is continuous), but the tier reached
+    # is the one with the largest min_quantity <= Q = 50: tier 50, not the base band.
+    data = tiny(offers=[off("A", "x", 10, discount="incremental")],
+                demand=[("P", "x", 1, 50)], tiers=[("A", "x", 50, 6)])
+    r = solved(data)
+    assert r.total_cost == approx(500)
+    o = r.offers.set_index("supplier").loc["A"]
+    assert o["tier_min_quantity"] == approx(50)
+    assert o["unit_price"] == approx(10) and o["purchase_cost"] == approx(500)
+
+
 def test_incremental_three_bands():
     # A: 10 up to 20, 8 from 20, 5 from 50 (incremental); P needs 60, only A sells.
     # 20*10 + 30*8 + 10*5 = 200 + 240 + 50 = 490.
