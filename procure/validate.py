@@ -15,6 +15,7 @@ import datetime as _dt
 import math
 import numbers
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,7 +38,12 @@ from .schema import (
     Sheet,
 )
 
-__all__ = ["RawTables", "validate_tables", "table_attribute"]
+__all__ = ["RawTables", "validate_tables", "table_attribute", "MAX_ABS_NUMBER"]
+
+#: largest magnitude of any number in the input (quantities, prices, capacities, budgets, ...).
+#: The solver works in double precision with tolerances around 1e-9 (relative) and 1e-7
+#: (absolute); beyond 1e15 a unit is below the precision of a double and results are noise.
+MAX_ABS_NUMBER = 1e15
 
 #: a sheet named this (the template's help) is ignored without a warning
 HELP_SHEET = "Help"
@@ -149,6 +155,11 @@ class _Table:
 
 
 def _is_blank(v: Any) -> bool:
+    t = type(v)
+    if t is str:
+        return not v or v.isspace()
+    if t is float:
+        return v != v
     if v is None or v is pd.NA or v is pd.NaT:
         return True
     if isinstance(v, float | np.floating):
@@ -156,6 +167,28 @@ def _is_blank(v: Any) -> bool:
     if isinstance(v, str):
         return v.strip() == ""
     return False
+
+
+_INVISIBLE = {"Cc", "Cf", "Cs", "Co"}
+
+
+def _invisible(text: str) -> str | None:
+    """The first control or format (invisible) character of an id, as U+XXXX, else None."""
+    if text.isprintable():
+        return None
+    for ch in text:
+        if unicodedata.category(ch) in _INVISIBLE:
+            return f"U+{ord(ch):04X}"
+    return None
+
+
+def _fold(text: str) -> str:
+    """An id as compared for ambiguity: Unicode NFC, case-folded, runs of whitespace as one
+    space.  Ids that fold alike but differ are ambiguous; the text itself is never changed."""
+    if text.isascii():
+        return text.casefold() if text.isalnum() else " ".join(text.split()).casefold()
+    text = unicodedata.normalize("NFC", text)
+    return unicodedata.normalize("NFC", " ".join(text.split()).casefold())
 
 
 def _number_text(v: float) -> str:
@@ -181,11 +214,24 @@ def _shown(v: Any) -> Any:
 
 def _parse_cell(ctx: _Ctx, sheet: str, row: int, col: Column, v: Any) -> Any:
     """Typed value of one cell; ``None`` when blank; :data:`BAD` after recording a problem."""
+    t = type(v)
+    kind = col.kind
+    # fast paths: the usual cells
+    if t is str:
+        if kind in ("id", "period") and v and v.isprintable() and not v[0].isspace() \
+                and not v[-1].isspace():
+            return v
+    elif t is float and kind in ("number", "integer"):
+        if v != v:
+            return None
+        if -MAX_ABS_NUMBER <= v <= MAX_ABS_NUMBER and (kind == "number" or v.is_integer()):
+            return v
+    if v is BAD:
+        return BAD
     if isinstance(v, np.generic):
         v = v.item()
     if _is_blank(v):
         return None
-    kind = col.kind
     name = col.name
 
     def bad(message: str, fix: str) -> _Bad:
@@ -197,14 +243,26 @@ def _parse_cell(ctx: _Ctx, sheet: str, row: int, col: Column, v: Any) -> Any:
         if isinstance(v, bool):
             return bad(f"TRUE/FALSE is not {what}", f"type {what} as text")
         if isinstance(v, str):
+            v = str(v)
             if v != v.strip():
                 bad("the id has leading or trailing spaces", f"remove the spaces: write {v.strip()!r}")
-                return v.strip()  # already an error; checked further without the spaces
+                v = v.strip()  # already an error; checked further without the spaces
+                if _invisible(v) is None:
+                    return v
+            hidden = _invisible(v)
+            if hidden is not None:
+                return bad(f"the id contains an invisible character ({hidden})",
+                           "retype the id without it (it was probably pasted in)")
             return v
         if isinstance(v, numbers.Integral):
+            if abs(int(v)) > 10**18:
+                return bad(f"this number is too long to be {what}", f"type {what} as text")
             return str(int(v))
         if isinstance(v, numbers.Real):
-            f = float(v)
+            try:
+                f = float(v)
+            except (OverflowError, ValueError):
+                return bad(f"this number is not {what}", f"type {what} as text")
             if not math.isfinite(f):
                 return bad(f"{f} is not {what}", f"type {what} as text")
             return _number_text(f)
@@ -219,11 +277,19 @@ def _parse_cell(ctx: _Ctx, sheet: str, row: int, col: Column, v: Any) -> Any:
         if isinstance(v, bool):
             return bad("TRUE/FALSE is not a number", "enter a number")
         if isinstance(v, numbers.Real):
-            f = float(v)
+            try:
+                f = float(v)
+            except (OverflowError, ValueError):
+                f = math.inf
             if math.isnan(f):
                 return None
             if not math.isfinite(f):
                 return bad("the number must be finite", "enter a finite number")
+            if abs(f) > MAX_ABS_NUMBER:
+                return bad(f"the number is too large: procure accepts numbers up to "
+                           f"{MAX_ABS_NUMBER:.0e} in absolute value (the solver computes in "
+                           "double precision)",
+                           "enter the value in larger units (thousands, millions), or check it")
             if kind == "integer" and not f.is_integer():
                 return bad("must be a whole number", f"enter a whole number, e.g. {round(f)}")
             return f
@@ -247,7 +313,12 @@ def _parse_cell(ctx: _Ctx, sheet: str, row: int, col: Column, v: Any) -> Any:
         return bad("this value is not a number", "enter a number")
 
     if kind == "choice":
-        text = v if isinstance(v, str) else _number_text(v) if isinstance(v, numbers.Real) else str(v)
+        if isinstance(v, str):
+            text = v
+        elif isinstance(v, numbers.Real) and not isinstance(v, bool) and math.isfinite(float(v)):
+            text = _number_text(float(v))
+        else:
+            text = str(v)
         key = text.strip().lower()
         for choice in col.choices:
             if choice.lower() == key:
@@ -260,11 +331,17 @@ def _parse_cell(ctx: _Ctx, sheet: str, row: int, col: Column, v: Any) -> Any:
     if isinstance(v, bool):
         return "TRUE" if v else "FALSE"
     if isinstance(v, numbers.Real):
-        f = float(v)
+        try:
+            f = float(v)
+        except (OverflowError, ValueError):
+            return bad("this number is too large for a text column", "enter text")
         return _number_text(f) if math.isfinite(f) else str(f)
     if isinstance(v, _dt.date | _dt.time):
         return v.isoformat()
-    return str(v)
+    try:
+        return str(v)
+    except Exception:  # noqa: BLE001 -- an object whose str() fails is not text
+        return bad("this value is not text", "enter text")
 
 
 # --------------------------------------------------------------------------- sheets
@@ -300,9 +377,12 @@ def _parse_sheet(ctx: _Ctx, sheet: Sheet, given: str, df: Any, excel_rows: bool)
         return table
 
     columns = [df.iloc[:, j].tolist() for j in range(df.shape[1])]
-    blank = [[_is_blank(v) for v in col] for col in columns]
+    blank = [list(map(_is_blank, col)) for col in columns]
     nrows = df.shape[0]
-    keep = [i for i in range(nrows) if not all(b[i] for b in blank)]
+    if blank:
+        keep = [i for i, flags in enumerate(zip(*blank, strict=True)) if not all(flags)]
+    else:
+        keep = []
     if excel_rows:
         row_numbers = [int(r) for r in df.index]
     else:
@@ -402,20 +482,36 @@ def _check_keys(ctx: _Ctx, table: _Table) -> None:
         return
     seen: dict[tuple, tuple[int, tuple]] = {}
     cols = [table.col(k) for k in key]
-    for idx, row in enumerate(table.rows):
-        values = tuple(c[idx] for c in cols)
-        if any(v is BAD for v in values):
+    required = [table.sheet.column(k).required for k in key]
+    where = key[-1] if len(key) == 1 else ", ".join(key)
+    folds: dict[str, str] = {}
+
+    def fold(v):
+        if not isinstance(v, str):
+            return v
+        f = folds.get(v)
+        if f is None:
+            f = folds[v] = _fold(v)
+        return f
+
+    for row, values in zip(table.rows, zip(*cols, strict=True), strict=True):
+        if any(v is BAD or (v is None and req) for v, req in zip(values, required, strict=True)):
             continue
-        if any(v is None for v, k in zip(values, key, strict=True) if table.sheet.column(k).required):
-            continue
-        folded = tuple(v.casefold() if isinstance(v, str) else v for v in values)
-        shown = ", ".join(
-            f"{k}={v if v is not None else '(blank)'}" for k, v in zip(key, values, strict=True)
-        )
-        where = key[-1] if len(key) == 1 else ", ".join(key)
+        folded = tuple(map(fold, values))
         if folded in seen:
+            shown = ", ".join(
+                f"{k}={v if v is not None else '(blank)'}" for k, v in zip(key, values, strict=True)
+            )
             first_row, first_values = seen[folded]
-            if first_values == values:
+            if first_values != values and tuple(
+                    v.casefold() if isinstance(v, str) else v for v in values) != tuple(
+                    v.casefold() if isinstance(v, str) else v for v in first_values):
+                ctx.add(table.sheet.name, row, where, shown,
+                        f"ambiguous key: differs from row {first_row} only by spaces inside the "
+                        "id or by how accented letters are encoded (Unicode normalisation)",
+                        f"use exactly one spelling in rows {first_row} and {row} (retype one "
+                        "of them)")
+            elif first_values == values:
                 ctx.add(table.sheet.name, row, where, shown,
                         f"duplicate key: the same {where} as row {first_row}; "
                         "a key that appears twice is an error, not a sum",
@@ -442,9 +538,10 @@ def _known_list(values: Iterable[str], limit: int = 12) -> str:
 
 def _unknown_ref(ctx, sheet, row, column, value, target: str, known: set[str], what: str,
                  fix: str | None = None):
-    folded = {k.casefold(): k for k in known}
-    if value.casefold() in folded:
-        fix = f"ids are case-sensitive: write {folded[value.casefold()]!r} as in {target}"
+    folded = {_fold(k): k for k in known}
+    if _fold(value) in folded:
+        fix = (f"ids are case-sensitive and must match exactly (spaces, accents too): write "
+               f"{folded[_fold(value)]!r} as in {target}")
     elif fix is None:
         fix = f"add {value!r} to sheet {target}, or correct it (known: {_known_list(known)})"
     ctx.add(sheet, row, column, value, f"unknown {what} {value!r}: not in sheet {target}", fix)
