@@ -191,6 +191,21 @@ def _fold(text: str) -> str:
     return unicodedata.normalize("NFC", " ".join(text.split()).casefold())
 
 
+def _float(v: Any) -> float:
+    """``float(v)`` for any real number; ``inf`` when it does not fit a double."""
+    try:
+        return float(v)
+    except (OverflowError, ValueError, TypeError):
+        return math.inf
+
+
+def _safe_str(v: Any) -> str:
+    try:
+        return str(v)
+    except Exception:  # noqa: BLE001 -- e.g. an int too long to print
+        return f"<{type(v).__name__}>"
+
+
 def _number_text(v: float) -> str:
     """2026.0 -> '2026', 1.5 -> '1.5'."""
     if float(v).is_integer():
@@ -202,6 +217,8 @@ def _shown(v: Any) -> Any:
     """A raw value as a planner would recognise it in a message."""
     if isinstance(v, np.generic):
         v = v.item()
+    if isinstance(v, int) and not isinstance(v, bool) and abs(v) > 10**30:
+        return f"a whole number of about {int(v.bit_length() * 0.30103) + 1} digits"
     if isinstance(v, float) and v.is_integer() and math.isfinite(v):
         return int(v)
     if isinstance(v, _dt.datetime | _dt.date | _dt.time):
@@ -259,10 +276,7 @@ def _parse_cell(ctx: _Ctx, sheet: str, row: int, col: Column, v: Any) -> Any:
                 return bad(f"this number is too long to be {what}", f"type {what} as text")
             return str(int(v))
         if isinstance(v, numbers.Real):
-            try:
-                f = float(v)
-            except (OverflowError, ValueError):
-                return bad(f"this number is not {what}", f"type {what} as text")
+            f = _float(v)
             if not math.isfinite(f):
                 return bad(f"{f} is not {what}", f"type {what} as text")
             return _number_text(f)
@@ -277,10 +291,7 @@ def _parse_cell(ctx: _Ctx, sheet: str, row: int, col: Column, v: Any) -> Any:
         if isinstance(v, bool):
             return bad("TRUE/FALSE is not a number", "enter a number")
         if isinstance(v, numbers.Real):
-            try:
-                f = float(v)
-            except (OverflowError, ValueError):
-                f = math.inf
+            f = _float(v)
             if math.isnan(f):
                 return None
             if not math.isfinite(f):
@@ -315,10 +326,10 @@ def _parse_cell(ctx: _Ctx, sheet: str, row: int, col: Column, v: Any) -> Any:
     if kind == "choice":
         if isinstance(v, str):
             text = v
-        elif isinstance(v, numbers.Real) and not isinstance(v, bool) and math.isfinite(float(v)):
-            text = _number_text(float(v))
+        elif isinstance(v, numbers.Real) and not isinstance(v, bool) and math.isfinite(_float(v)):
+            text = _number_text(_float(v))
         else:
-            text = str(v)
+            text = _safe_str(v)
         key = text.strip().lower()
         for choice in col.choices:
             if choice.lower() == key:
@@ -331,17 +342,11 @@ def _parse_cell(ctx: _Ctx, sheet: str, row: int, col: Column, v: Any) -> Any:
     if isinstance(v, bool):
         return "TRUE" if v else "FALSE"
     if isinstance(v, numbers.Real):
-        try:
-            f = float(v)
-        except (OverflowError, ValueError):
-            return bad("this number is too large for a text column", "enter text")
+        f = _float(v)
         return _number_text(f) if math.isfinite(f) else str(f)
     if isinstance(v, _dt.date | _dt.time):
         return v.isoformat()
-    try:
-        return str(v)
-    except Exception:  # noqa: BLE001 -- an object whose str() fails is not text
-        return bad("this value is not text", "enter text")
+    return _safe_str(v)
 
 
 # --------------------------------------------------------------------------- sheets
