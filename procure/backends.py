@@ -144,8 +144,9 @@ def polish_mip(h, model: Model, out: SolverOutput, *, time_limit: float | None =
     bound = h.getInfo().mip_dual_bound
     h.changeColsIntegrality(len(ints), ints, np.zeros(len(ints), dtype=np.uint8))
     h.changeColsBounds(len(ints), ints, fixed, fixed)
-    if time_limit is not None:
-        h.setOptionValue("time_limit", float(time_limit))
+    # HiGHS's time_limit counts the instance's whole run time, the MIP included
+    h.setOptionValue("time_limit", np.inf if time_limit is None
+                     else h.getRunTime() + float(time_limit))
     h.run()
     if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
         return out
