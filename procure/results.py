@@ -226,7 +226,9 @@ def _offer_table(data, model, ctx, v, x_val) -> pd.DataFrame:
     setup_paid = np.zeros(n)
     if model.variables["used"].size:
         y_idx = model.variables["used"].index["offer"].to_numpy()
-        y_val = _values(model, v, "used") > 0.5
+        # an offer is used when it delivers: a plan stopped by the time limit may still have
+        # y = 1 on an offer that orders nothing, a setup it need not pay (y = 0 is feasible)
+        y_val = (_values(model, v, "used") > 0.5) & used[y_idx]
         setup_paid[y_idx] = np.where(y_val, offers["setup_cost"].to_numpy()[y_idx], 0.0)
     cap_total = _offer_capacity_total(data, ctx)
     return pd.DataFrame({
