@@ -17,6 +17,7 @@ instance.  Tests assert both paths give the same costs.
 
 from __future__ import annotations
 
+import multiprocessing
 import time
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -95,6 +96,11 @@ class CoalitionPlan:
     link_deliveries: object  # scipy.sparse csr
     link_threshold: np.ndarray
     x_upper: np.ndarray
+    #: (offer, period) cell of each x column, each cell's offer and what it can make
+    x_cell: np.ndarray
+    cell_offer: np.ndarray
+    cell_capacity: np.ndarray
+    n_offers: int
 
 
 def plan_coalitions(data: ProcureData, model: Model | None = None) -> CoalitionPlan:
@@ -162,7 +168,28 @@ def _min_links(model: Model, ctx) -> dict:
         "link_deliveries": deliveries,
         "link_threshold": -np.asarray(model.matrix.tocsr()[rows][:, xb.stop:].sum(axis=1)).ravel(),
         "x_upper": ctx.x["upper"].to_numpy(),
+        **_cells(ctx),
     }
+
+
+def _cells(ctx) -> dict:
+    x = ctx.x
+    cell = x.groupby(["offer", "period_pos"], sort=False).ngroup().to_numpy()
+    first = np.unique(cell, return_index=True)[1]
+    return {
+        "x_cell": cell,
+        "cell_offer": x["offer"].to_numpy()[first],
+        "cell_capacity": x["period_cap"].to_numpy()[first],
+        "n_offers": len(ctx.offers),
+    }
+
+
+def offer_reach(plan: CoalitionPlan, inside: np.ndarray) -> np.ndarray:
+    """Largest pooled quantity each offer can reach serving only the coalition's demand."""
+    served = np.bincount(plan.x_cell, weights=plan.x_upper * inside[plan.x_partner],
+                         minlength=len(plan.cell_offer))
+    made = np.minimum(served, plan.cell_capacity)
+    return np.bincount(plan.cell_offer, weights=made, minlength=plan.n_offers)
 
 
 def needs_literal_model(plan: CoalitionPlan, members: Coalition) -> bool:
@@ -186,6 +213,7 @@ def coalition_bounds(plan: CoalitionPlan, data: ProcureData, members: Coalition)
     col_upper[xb.start:xb.stop][~inside[plan.x_partner]] = 0.0
     ub = m.variables["shortfall"]
     col_upper[ub.start:ub.stop][~inside[plan.u_partner]] = 0.0
+    _fix_unreachable(plan, m, col_upper, offer_reach(plan, inside))
     row_lower = m.row_lower.copy()
     row_upper = m.row_upper.copy()
     out = ~inside[plan.demand_partner]
@@ -208,6 +236,27 @@ def coalition_bounds(plan: CoalitionPlan, data: ProcureData, members: Coalition)
             row_lower[row] = -np.inf
             row_upper[row] = np.inf
     return col_upper, row_lower, row_upper
+
+
+def _fix_unreachable(plan: CoalitionPlan, m: Model, col_upper: np.ndarray, reach: np.ndarray) -> None:
+    """Binaries the coalition can never switch on, fixed at 0: price tiers above what it can buy,
+    offers it cannot use at all or whose minimum order it cannot reach. Exact (the literal
+    coalition model would not even have these segments), and it makes small coalitions LPs."""
+    ctx = m.extras["context"]
+    seg = ctx.segments
+    if seg is not None and len(seg):
+        seg_offer = seg["offer"].to_numpy()
+        z = m.variables["tier_chosen"]
+        q = m.variables["tier_quantity"]
+        unreachable = seg["min_quantity"].to_numpy() > reach[seg_offer]
+        col_upper[z.start:z.stop][unreachable] = 0.0
+        col_upper[q.start:q.stop] = np.minimum(col_upper[q.start:q.stop], reach[seg_offer])
+    y = m.variables["used"]
+    if y.size:
+        offer = y.index["offer"].to_numpy()
+        min_order = ctx.offers["min_order"].to_numpy()[offer]
+        dead = (reach[offer] <= 0) | (min_order > reach[offer])
+        col_upper[y.start:y.stop][dead] = 0.0
 
 
 @dataclass
@@ -246,9 +295,12 @@ def coalition_costs(
     mip_gap = mip_gap if mip_gap is not None else data.settings.get("mip_gap")
     if workers > 1 and len(coalitions) > 1:
         chunks = [coalitions[k::workers] for k in range(workers)]
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        # spawn, not fork: a forked child inherits HiGHS's thread scheduler from the parent
+        # without its threads, and its solves then fail
+        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+            # one HiGHS thread per worker process: the workers already use every core
             parts = list(pool.map(_solve_chunk, [data] * workers, chunks,
-                                  [time_limit] * workers, [mip_gap] * workers))
+                                  [time_limit] * workers, [mip_gap] * workers, [1] * workers))
         rows = [r for part in parts for r in part]
         order = {c: k for k, c in enumerate(coalitions)}
         rows.sort(key=lambda r: order[r.members])
@@ -263,10 +315,18 @@ def coalition_costs(
     })
 
 
-def _solve_chunk(data: ProcureData, coalitions: Sequence[Coalition], time_limit, mip_gap) -> list[CoalitionCost]:
+def _solve_chunk(data: ProcureData, coalitions: Sequence[Coalition], time_limit, mip_gap,
+                 threads: int | None = None) -> list[CoalitionCost]:
     plan = plan_coalitions(data)
     model = plan.model
     h = new_highs()
+    # many small MIPs: HiGHS's sub-MIP heuristics (RINS, RENS, root reduced cost) cost more than
+    # they save here (demo coalitions: 3.7 s -> 0.8 s for six solves, same optima)
+    for option in ("mip_heuristic_run_rins", "mip_heuristic_run_rens",
+                   "mip_heuristic_run_root_reduced_cost"):
+        h.setOptionValue(option, False)
+    if threads is not None:
+        h.setOptionValue("threads", int(threads))
     if time_limit is not None:
         h.setOptionValue("time_limit", float(time_limit))
     if mip_gap is not None:
@@ -302,3 +362,99 @@ def all_coalitions(partners: Sequence[str]) -> list[Coalition]:
     """Every subset of ``partners`` (2^n of them, the empty one first)."""
     n = len(partners)
     return [frozenset(p for k, p in enumerate(partners) if mask >> k & 1) for mask in range(1 << n)]
+
+
+# -- fair sharing -----------------------------------------------------------------------------
+
+class GameInfeasible(ValueError):
+    """Some coalition has no feasible plan: the cooperative game (and its Shapley split) is undefined."""
+
+    def __init__(self, coalitions: list[Coalition]):
+        self.coalitions = coalitions
+        shown = "; ".join("{" + ", ".join(sorted(c)) + "}" for c in coalitions[:5])
+        more = f" and {len(coalitions) - 5} more" if len(coalitions) > 5 else ""
+        super().__init__(f"no feasible plan for coalition(s) {shown}{more}: no Shapley split is shown "
+                         "for such a game (see SPEC section 4)")
+
+
+def standalone_costs(data: ProcureData, **options) -> pd.DataFrame:
+    """``c({p})`` for every partner: what each would pay alone (partner, standalone_cost, status)."""
+    partners = list(data.partners["partner"])
+    table = coalition_costs(data, [[p] for p in partners], **options)
+    return pd.DataFrame({"partner": partners, "standalone_cost": table["cost"].to_numpy(),
+                         "status": table["status"].to_numpy()})
+
+
+def savings(data: ProcureData, result, **options) -> pd.DataFrame:
+    """What pooling saves each partner under proportional sharing:
+    partner, standalone_cost, pooled_cost (its proportional share), saving, saving_pct.
+    The total saving ``sum_p c({p}) - c(P)`` can be negative; it is reported, not hidden."""
+    alone = standalone_costs(data, **options)
+    pooled = result.partner_costs.set_index("partner")["total"]
+    table = alone.assign(pooled_cost=alone["partner"].map(pooled).to_numpy(dtype=float))
+    table["saving"] = table["standalone_cost"] - table["pooled_cost"]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        table["saving_pct"] = table["saving"] / table["standalone_cost"]
+    return table[["partner", "standalone_cost", "pooled_cost", "saving", "saving_pct", "status"]]
+
+
+def shapley_from_costs(partners: Sequence[str], costs: dict[Coalition, float]) -> pd.DataFrame:
+    """Exact Shapley values ``phi_p = sum_S |S|!(n-|S|-1)!/n! (c(S+p) - c(S))`` from the costs of
+    all 2^n coalitions. Raises :class:`GameInfeasible` if any coalition cost is NaN."""
+    n = len(partners)
+    bad = [c for c, v in costs.items() if not np.isfinite(v)]
+    if bad:
+        raise GameInfeasible(sorted(bad, key=len))
+    value = np.empty(1 << n)
+    for mask in range(1 << n):
+        value[mask] = costs[frozenset(p for k, p in enumerate(partners) if mask >> k & 1)]
+    sizes = np.array([bin(mask).count("1") for mask in range(1 << n)])
+    fact = [1.0]
+    for k in range(1, n + 1):
+        fact.append(fact[-1] * k)
+    weight = np.array([fact[s] * fact[n - s - 1] / fact[n] if s < n else 0.0 for s in range(n + 1)])
+    masks = np.arange(1 << n)
+    phi = np.empty(n)
+    for k in range(n):
+        without = masks[(masks >> k & 1) == 0]
+        phi[k] = float(np.sum(weight[sizes[without]] * (value[without | (1 << k)] - value[without])))
+    return pd.DataFrame({"partner": list(partners), "shapley": phi, "std_error": 0.0, "method": "exact"})
+
+
+def shapley(data: ProcureData, *, exact_limit: int = 12, samples: int = 200, seed: int = 0,
+            workers: int = 1, **options) -> pd.DataFrame:
+    """Shapley cost shares of every partner.
+
+    Exact over all 2^n coalitions up to ``exact_limit`` partners; above it, the unbiased
+    permutation-sampling estimate over ``samples`` random orders with its standard error
+    (coalitions met along the orders are solved once each).
+    """
+    partners = list(data.partners["partner"])
+    n = len(partners)
+    if n <= exact_limit:
+        table = coalition_costs(data, all_coalitions(partners), workers=workers, **options)
+        return shapley_from_costs(partners, dict(zip(table["coalition"], table["cost"], strict=True)))
+    rng = np.random.default_rng(seed)
+    orders = [rng.permutation(n) for _ in range(samples)]
+    needed = {frozenset()}
+    for order in orders:
+        for k in range(1, n + 1):
+            needed.add(frozenset(partners[j] for j in order[:k]))
+    table = coalition_costs(data, sorted(needed, key=len), workers=workers, **options)
+    cost = dict(zip(table["coalition"], table["cost"], strict=True))
+    bad = [c for c, v in cost.items() if not np.isfinite(v)]
+    if bad:
+        raise GameInfeasible(sorted(bad, key=len))
+    marginal = np.zeros((samples, n))
+    for r, order in enumerate(orders):
+        before = frozenset()
+        for j in order:
+            after = before | {partners[j]}
+            marginal[r, j] = cost[after] - cost[before]
+            before = after
+    return pd.DataFrame({
+        "partner": partners,
+        "shapley": marginal.mean(axis=0),
+        "std_error": marginal.std(axis=0, ddof=1) / np.sqrt(samples),
+        "method": f"sampled ({samples} orders)",
+    })
