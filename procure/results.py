@@ -253,6 +253,7 @@ def _offer_capacity_total(data: ProcureData, ctx: BuildContext) -> np.ndarray:
     total = pd.Series(cap).groupby(cells["offer"].to_numpy()).sum(min_count=1)
     out = np.full(len(ctx.offers), np.nan)
     out[total.index.to_numpy()] = total.to_numpy()
+    out[np.isinf(out)] = np.nan  # unlimited (docs/results.md); a workbook cannot hold inf
     return out
 
 
