@@ -87,6 +87,10 @@ def test_plan_obeys_every_constraint_and_parts_sum_to_total(kw):
     assert close(result.transport, float(result.allocation["transport"].sum()))
     assert close(result.shortfall, float(result.fulfilment["shortfall_cost"].sum()))
     assert close(result.total_cost, float(result.partner_costs["total"].sum()))
+    # every number reported is finite or NaN ("unlimited" is NaN, docs/results.md)
+    for name, table in result.tables().items():
+        numbers = table.select_dtypes("number").to_numpy(dtype=float)
+        assert not np.isinf(numbers).any(), name
     if result.status == procure.Status.OPTIMAL:
         assert result.mip_gap is not None and result.mip_gap <= 1e-6 + 1e-9
 
