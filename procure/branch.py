@@ -1,0 +1,126 @@
+"""A small best-first branch and bound over HiGHS's LP, for many small related MIPs.
+
+A coalition game solves the same model thousands of times with other bounds.
+Each of those MIPs is small (tens of binaries once the coalition's unreachable
+tiers are fixed), and HiGHS's MIP solver spends most of its time on per-solve
+set-up (presolve, root cut separation, the analytic centre, heuristics): about
+60 ms each on the demo, against about 2 ms for one warm-started LP.  This
+module keeps one LP relaxation alive and branches on it, so every node is a
+warm-started dual simplex re-solve after a bound change.
+
+Branching: the most fractional binary, tier choices first (they carry most of
+the gap between the LP and the MIP: the relaxation prices every unit at the
+cheapest tier).  Nodes are taken best bound first; a node is pruned when its
+bound is within the relative gap of the incumbent, so the answer is within
+``mip_gap`` of the optimum, as HiGHS's would be.  An incumbent must be integral
+to 1e-9 (no big-M leak).  When the node limit is hit the caller falls back to
+HiGHS's MIP solver.
+"""
+
+from __future__ import annotations
+
+import heapq
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from .backends import new_highs, pass_model
+from .model import Model
+from .status import Status
+
+INTEGRAL = 1e-9
+
+
+@dataclass
+class BranchResult:
+    status: Status
+    objective: float  # NaN without a plan
+    nodes: int
+    gave_up: bool  # node or time limit before the search ended
+
+
+class LpBranchAndBound:
+    """Branch and bound on ``model`` whose bounds the caller changes between solves."""
+
+    def __init__(self, model: Model, *, priority: np.ndarray | None = None, node_limit: int = 2000):
+        import highspy
+
+        self.model = model
+        self.ints = np.flatnonzero(model.integrality).astype(np.int32)
+        self.priority = (np.zeros(len(self.ints)) if priority is None
+                         else np.asarray(priority, dtype=float)[self.ints])
+        self.node_limit = node_limit
+        self.h = new_highs()
+        self.h.setOptionValue("threads", 1)
+        pass_model(self.h, model)
+        # the relaxation: binaries become [0, 1] continuous; branching fixes them by bounds
+        self.h.changeColsIntegrality(len(self.ints), self.ints, np.zeros(len(self.ints), dtype=np.uint8))
+        self._optimal = highspy.HighsModelStatus.kOptimal
+        # every column is bounded below and every cost >= 0: "unbounded or infeasible" is infeasible
+        self._infeasible = (highspy.HighsModelStatus.kInfeasible,
+                            highspy.HighsModelStatus.kUnboundedOrInfeasible)
+        self._all_cols = np.arange(model.num_cols, dtype=np.int32)
+        self._all_rows = np.arange(model.num_rows, dtype=np.int32)
+
+    def set_bounds(self, col_upper: np.ndarray, row_lower: np.ndarray, row_upper: np.ndarray) -> None:
+        m = self.model
+        self.h.changeColsBounds(m.num_cols, self._all_cols, m.col_lower, col_upper)
+        self.h.changeRowsBounds(m.num_rows, self._all_rows, row_lower, row_upper)
+        self._col_upper = col_upper
+
+    def change_coefficient(self, row: int, col: int, value: float) -> None:
+        self.h.changeCoeff(row, col, value)
+
+    def solve(self, *, mip_gap: float, time_limit: float | None = None) -> BranchResult:
+        h, ints = self.h, self.ints
+        start = time.perf_counter()
+        best = np.inf
+        nodes = 0
+        # (bound, tie-break, lower, upper) of the binaries
+        heap = [(-np.inf, 0, self.model.col_lower[ints].copy(), self._col_upper[ints].copy())]
+        counter = 1
+        while heap:
+            bound, _, lower, upper = heapq.heappop(heap)
+            if _pruned(bound, best, mip_gap):
+                continue
+            if nodes >= self.node_limit or (time_limit is not None
+                                            and time.perf_counter() - start > time_limit):
+                return self._stopped(best, nodes)
+            h.changeColsBounds(len(ints), ints, lower, upper)
+            h.run()
+            nodes += 1
+            status = h.getModelStatus()
+            if status in self._infeasible:
+                continue
+            if status != self._optimal:  # numerical trouble: leave it to the MIP solver
+                return BranchResult(Status.ERROR, float("nan"), nodes, True)
+            objective = h.getInfo().objective_function_value
+            if _pruned(objective, best, mip_gap):
+                continue
+            values = np.asarray(h.getSolution().col_value)[ints]
+            fractional = np.abs(values - np.round(values))
+            free = fractional > INTEGRAL
+            if not free.any():
+                best = objective
+                continue
+            score = np.where(free, 1.0 - np.abs(values - 0.5) + 2.0 * self.priority, -np.inf)
+            j = int(np.argmax(score))
+            for value in (0.0, 1.0):
+                lo, up = lower.copy(), upper.copy()
+                lo[j] = up[j] = value
+                heapq.heappush(heap, (objective, counter, lo, up))
+                counter += 1
+        if np.isfinite(best):
+            return BranchResult(Status.OPTIMAL, float(best), nodes, False)
+        return BranchResult(Status.INFEASIBLE, float("nan"), nodes, False)
+
+    @staticmethod
+    def _stopped(best: float, nodes: int) -> BranchResult:
+        if np.isfinite(best):
+            return BranchResult(Status.FEASIBLE, float(best), nodes, True)
+        return BranchResult(Status.TIME_LIMIT, float("nan"), nodes, True)
+
+
+def _pruned(bound: float, best: float, gap: float) -> bool:
+    return np.isfinite(best) and bound >= best - gap * abs(best)
