@@ -10,7 +10,9 @@ warm-started dual simplex re-solve after a bound change.
 
 Branching: the most fractional binary, tier choices first (they carry most of
 the gap between the LP and the MIP: the relaxation prices every unit at the
-cheapest tier).  Nodes are taken best bound first; a node is pruned when its
+cheapest tier).  Until a first plan is found the search dives (newest node
+first, the child nearest the LP value on top); from then on nodes are taken
+best bound first.  A node is pruned when its
 bound is within the relative gap of the incumbent, so the answer is within
 ``mip_gap`` of the optimum, as HiGHS's would be.  An incumbent must be integral
 to 1e-9 (no big-M leak).  When the node limit is hit the caller falls back to
@@ -77,11 +79,11 @@ class LpBranchAndBound:
         start = time.perf_counter()
         best = np.inf
         nodes = 0
-        # (bound, tie-break, lower, upper) of the binaries
-        heap = [(-np.inf, 0, self.model.col_lower[ints].copy(), self._col_upper[ints].copy())]
+        # (priority key, tie-break, parent's bound, lower, upper of the binaries)
+        heap = [(-np.inf, 0, -np.inf, self.model.col_lower[ints].copy(), self._col_upper[ints].copy())]
         counter = 1
         while heap:
-            bound, _, lower, upper = heapq.heappop(heap)
+            _, _, bound, lower, upper = heapq.heappop(heap)
             if _pruned(bound, best, mip_gap):
                 continue
             if nodes >= self.node_limit or (time_limit is not None
@@ -106,10 +108,13 @@ class LpBranchAndBound:
                 continue
             score = np.where(free, 1.0 - np.abs(values - 0.5) + 2.0 * self.priority, -np.inf)
             j = int(np.argmax(score))
-            for value in (0.0, 1.0):
+            nearest = float(np.round(values[j]))
+            for value in (1.0 - nearest, nearest):
                 lo, up = lower.copy(), upper.copy()
                 lo[j] = up[j] = value
-                heapq.heappush(heap, (objective, counter, lo, up))
+                # until there is an incumbent, dive (newest node first); then best bound first
+                key = objective if np.isfinite(best) else -np.inf
+                heapq.heappush(heap, (key, -counter, objective, lo, up))
                 counter += 1
         if np.isfinite(best):
             return BranchResult(Status.OPTIMAL, float(best), nodes, False)
