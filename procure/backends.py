@@ -63,6 +63,26 @@ def new_highs(verbose: bool = False):
     return h
 
 
+#: the thread count HiGHS's process-wide scheduler was last started with by us (None: its default)
+_scheduler_threads: int | None = None
+
+
+def set_threads(h, threads: int | None) -> None:
+    """Ask HiGHS for ``threads`` threads. HiGHS fixes its scheduler per process at the first
+    run and fails every later run that asks for another count ("Not Set"), so a change of
+    count restarts the scheduler first."""
+    global _scheduler_threads
+    if threads is None:
+        return
+    import highspy
+
+    threads = int(threads)
+    if _scheduler_threads != threads:
+        highspy.Highs.resetGlobalScheduler(True)
+    _scheduler_threads = threads
+    h.setOptionValue("threads", threads)
+
+
 def pass_model(h, model: Model) -> None:
     """Hand the whole model to HiGHS in one call (column-wise sparse arrays)."""
     import highspy
@@ -105,8 +125,7 @@ def solve_highs(
         h.setOptionValue("time_limit", float(time_limit))
     if mip_gap is not None:
         h.setOptionValue("mip_rel_gap", float(mip_gap))
-    if threads is not None:
-        h.setOptionValue("threads", int(threads))
+    set_threads(h, threads)
     pass_model(h, model)
     start = time.perf_counter()
     h.run()

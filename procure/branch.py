@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .backends import new_highs, pass_model
+from .backends import new_highs, pass_model, set_threads
 from .model import Model
 from .status import Status
 
@@ -45,7 +45,8 @@ class BranchResult:
 class LpBranchAndBound:
     """Branch and bound on ``model`` whose bounds the caller changes between solves."""
 
-    def __init__(self, model: Model, *, priority: np.ndarray | None = None, node_limit: int = 2000):
+    def __init__(self, model: Model, *, priority: np.ndarray | None = None, node_limit: int = 2000,
+                 threads: int | None = None):
         import highspy
 
         self.model = model
@@ -54,7 +55,7 @@ class LpBranchAndBound:
                          else np.asarray(priority, dtype=float)[self.ints])
         self.node_limit = node_limit
         self.h = new_highs()
-        self.h.setOptionValue("threads", 1)
+        set_threads(self.h, threads)
         pass_model(self.h, model)
         # the relaxation: binaries become [0, 1] continuous; branching fixes them by bounds
         self.h.changeColsIntegrality(len(self.ints), self.ints, np.zeros(len(self.ints), dtype=np.uint8))

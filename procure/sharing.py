@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .backends import new_highs, pass_model, read_highs
+from .backends import new_highs, pass_model, read_highs, set_threads
 from .branch import LpBranchAndBound
 from .data import ProcureData
 from .model import Model, build_model
@@ -362,51 +362,63 @@ def coalition_costs(
     })
 
 
-def _solve_chunk(data: ProcureData, coalitions: Sequence[Coalition], time_limit, mip_gap,
-                 threads: int | None = None) -> list[CoalitionCost]:
-    """Solve coalitions one after another on one model: bounds change, the model does not.
+class CoalitionEngine:
+    """Solves coalitions one after another on one model: bounds change, the model does not.
 
     Each coalition is first solved by the LP branch and bound of :mod:`procure.branch`
     (a warm-started LP per node); one that needs more nodes than it allows goes to
-    HiGHS's MIP solver on the same bounds.
+    HiGHS's MIP solver on the same bounds. Build one per process and reuse it: building
+    is the only part that grows with the model rather than with the coalition.
     """
-    plan = plan_coalitions(data)
-    model = plan.model
-    gap = 1e-4 if mip_gap is None else float(mip_gap)  # HiGHS's own default
-    tiers = model.variables["tier_chosen"]
-    priority = np.zeros(model.num_cols)
-    priority[tiers.start:tiers.stop] = 1.0
-    search = LpBranchAndBound(model, priority=priority)
-    fallback = None
-    out = []
-    for members in coalitions:
+
+    def __init__(self, data: ProcureData, *, mip_gap: float | None = None,
+                 time_limit: float | None = None, threads: int | None = None):
+        self.data = data
+        self.plan = plan_coalitions(data)
+        model = self.plan.model
+        self.mip_gap = mip_gap
+        self.gap = 1e-4 if mip_gap is None else float(mip_gap)  # HiGHS's own default
+        self.time_limit = time_limit
+        self.threads = threads
+        tiers = model.variables["tier_chosen"]
+        priority = np.zeros(model.num_cols)
+        priority[tiers.start:tiers.stop] = 1.0
+        self.search = LpBranchAndBound(model, priority=priority, threads=threads)
+        self._fallback = None
+
+    def solve(self, members: Coalition) -> CoalitionCost:
+        data, plan = self.data, self.plan
         start = time.perf_counter()
         if not members:
-            out.append(CoalitionCost(members, Status.OPTIMAL, 0.0, 0.0))
-            continue
+            return CoalitionCost(members, Status.OPTIMAL, 0.0, 0.0)
         if needs_literal_model(plan, members):
             from .solve import solve
 
-            res = solve(coalition_data(data, members), time_limit=time_limit, mip_gap=mip_gap,
-                        diagnose=False)
+            res = solve(coalition_data(data, members), time_limit=self.time_limit,
+                        mip_gap=self.mip_gap, threads=self.threads, diagnose=False)
             cost = res.total_cost if res.has_plan else float("nan")
-            out.append(CoalitionCost(members, res.status, cost, time.perf_counter() - start))
-            continue
+            return CoalitionCost(members, res.status, cost, time.perf_counter() - start)
         col_upper, row_lower, row_upper = coalition_bounds(plan, data, members)
         inside = np.isin(plan.partners, list(members))
         big_m = coalition_big_m(plan, offer_reach(plan, inside))
-        search.set_bounds(col_upper, row_lower, row_upper)
+        self.search.set_bounds(col_upper, row_lower, row_upper)
         for row, col, value in zip(plan.bigm_row, plan.bigm_col, big_m, strict=True):
-            search.change_coefficient(int(row), int(col), float(value))
-        found = search.solve(mip_gap=gap, time_limit=time_limit)
+            self.search.change_coefficient(int(row), int(col), float(value))
+        found = self.search.solve(mip_gap=self.gap, time_limit=self.time_limit)
         if found.gave_up and found.status != Status.FEASIBLE:
-            fallback = fallback or _mip_solver(model, threads, mip_gap)
-            status, cost = _solve_mip(fallback, model, col_upper, row_lower, row_upper, big_m, plan,
-                                      time_limit)
+            if self._fallback is None:
+                self._fallback = _mip_solver(plan.model, self.threads, self.mip_gap)
+            status, cost = _solve_mip(self._fallback, plan.model, col_upper, row_lower, row_upper,
+                                      big_m, plan, self.time_limit)
         else:
             status, cost = found.status, found.objective
-        out.append(CoalitionCost(members, status, cost, time.perf_counter() - start))
-    return out
+        return CoalitionCost(members, status, cost, time.perf_counter() - start)
+
+
+def _solve_chunk(data: ProcureData, coalitions: Sequence[Coalition], time_limit, mip_gap,
+                 threads: int | None = None) -> list[CoalitionCost]:
+    engine = CoalitionEngine(data, mip_gap=mip_gap, time_limit=time_limit, threads=threads)
+    return [engine.solve(members) for members in coalitions]
 
 
 def _mip_solver(model: Model, threads: int | None, mip_gap: float | None):
@@ -416,8 +428,7 @@ def _mip_solver(model: Model, threads: int | None, mip_gap: float | None):
     for option in ("mip_heuristic_run_rins", "mip_heuristic_run_rens",
                    "mip_heuristic_run_root_reduced_cost"):
         h.setOptionValue(option, False)
-    if threads is not None:
-        h.setOptionValue("threads", int(threads))
+    set_threads(h, threads)
     if mip_gap is not None:
         h.setOptionValue("mip_rel_gap", float(mip_gap))
     pass_model(h, model)

@@ -177,3 +177,13 @@ def test_shapley_from_costs_rejects_nan():
     costs[frozenset("AB")] = float("nan")
     with pytest.raises(GameInfeasible):
         shapley_from_costs(["A", "B", "C"], costs)
+
+
+def test_thread_count_can_change_within_a_process():
+    # HiGHS fixes its scheduler's thread count at the first run of a process; asking for
+    # another count later used to fail every solve with "Not Set"
+    data = pooled_tier_game()
+    counts = [None, 1, None, 2, 1]
+    results = [procure.solve(data, threads=t) for t in counts]
+    assert [r.status for r in results] == [procure.Status.OPTIMAL] * len(counts)
+    assert {round(r.total_cost, 6) for r in results} == {1120.0}
