@@ -110,35 +110,69 @@ def build_context(data: ProcureData) -> BuildContext:
 
 
 def delivery_index(data: ProcureData, demand: pd.DataFrame, offers: pd.DataFrame) -> pd.DataFrame:
-    """The allowed (partner, item, supplier, period) rows, with what the model needs of each."""
-    x = demand[["partner", "item", "period", "period_pos", "quantity", "demand_row"]].merge(
-        offers[["offer", "supplier", "item", "unit_price", "first_pos", "capacity", "capacity_use"]],
-        on="item",
-        how="inner",
-    )
-    x = x[x["period_pos"] >= x["first_pos"]]
-    supplier_country = data.suppliers.set_index("supplier")["country"]
-    partner_country = data.partners.set_index("partner")["country"]
-    x = x.assign(
-        supplier_country=x["supplier"].map(supplier_country),
-        partner_country=x["partner"].map(partner_country),
-    )
+    """The allowed (partner, item, supplier, period) rows, with what the model needs of each.
+
+    Ids become integer codes first (every join below is on codes, not strings: at half a
+    million rows string joins cost more than the rest of the build), and the id columns of
+    the result are categoricals, so that rules select deliveries by comparing codes.
+    """
+    items = pd.Index(data.items["item"])
+    partners = pd.Index(data.partners["partner"])
+    suppliers = pd.Index(data.suppliers["supplier"])
+    countries = pd.Index(pd.unique(pd.concat([data.suppliers["country"], data.partners["country"]])))
+    demand_item = items.get_indexer(demand["item"])
+    offer_item = items.get_indexer(offers["item"])
+
+    # every (demand row, offer of its item): a join on the item code
+    by_item = np.argsort(offer_item, kind="stable")
+    count = np.bincount(offer_item, minlength=len(items))
+    first_offer = np.cumsum(count) - count
+    repeat = count[demand_item]
+    d = np.repeat(np.arange(len(demand)), repeat)
+    within = np.arange(len(d)) - np.repeat(np.cumsum(repeat) - repeat, repeat)
+    o = by_item[np.repeat(first_offer[demand_item], repeat) + within]
+    period_pos = demand["period_pos"].to_numpy()
+    in_time = period_pos[d] >= offers["first_pos"].to_numpy()[o]
+    d, o = d[in_time], o[in_time]
+
+    partner = partners.get_indexer(demand["partner"])[d]
+    supplier = suppliers.get_indexer(offers["supplier"])[o]
+    supplier_country = countries.get_indexer(data.suppliers["country"])[supplier]
+    partner_country = countries.get_indexer(data.partners["country"])[partner]
+    order = np.lexsort((partner, period_pos[d], o))
+    d, o = d[order], o[order]
+    partner, supplier = partner[order], supplier[order]
+    supplier_country, partner_country = supplier_country[order], partner_country[order]
+
+    def categorical(codes, categories):
+        return pd.Categorical.from_codes(codes, categories=categories)
+
+    x = pd.DataFrame({
+        # rules select deliveries by id hundreds of times over up to millions of rows:
+        # categorical columns compare integer codes instead of strings
+        "partner": categorical(partner, partners),
+        "item": categorical(offer_item[o], items),
+        "supplier": categorical(supplier, suppliers),
+        "period": demand["period"].to_numpy()[d],
+        "period_pos": period_pos[d],
+        "offer": offers["offer"].to_numpy()[o],
+        "demand_row": demand["demand_row"].to_numpy()[d],
+        "supplier_country": categorical(supplier_country, countries),
+        "partner_country": categorical(partner_country, countries),
+        "base_price": offers["unit_price"].to_numpy(dtype=float)[o],
+        "capacity_use": offers["capacity_use"].to_numpy(dtype=float)[o],
+        "demand": demand["quantity"].to_numpy(dtype=float)[d],
+    })
     x = x[~_banned(data, x)].reset_index(drop=True)
-    x = x.rename(columns={"unit_price": "base_price", "quantity": "demand"})
-    x["transport_cpu"] = _transport_cost(data, x)
-    x["period_cap"] = _offer_period_capacity(data, x)
-    x["upper"] = np.minimum(x["demand"].to_numpy(dtype=float), x["period_cap"].to_numpy())
+    x["transport_cpu"] = _transport_cost(data, x, countries, partners, items)
+    x["period_cap"] = _offer_period_capacity(data, x, offers)
+    x["upper"] = np.minimum(x["demand"].to_numpy(), x["period_cap"].to_numpy())
     cols = [
         "partner", "item", "supplier", "period", "period_pos", "offer", "demand_row",
         "supplier_country", "partner_country", "base_price", "transport_cpu",
         "capacity_use", "demand", "period_cap", "upper",
     ]
-    x = x[cols].sort_values(["offer", "period_pos", "partner"], kind="stable").reset_index(drop=True)
-    # rules select deliveries by id hundreds of times over up to millions of rows: categorical
-    # columns compare integer codes instead of strings
-    for col in ("partner", "item", "supplier", "supplier_country", "partner_country"):
-        x[col] = x[col].astype("category")
-    return x
+    return x[cols]
 
 
 def _banned(data: ProcureData, x: pd.DataFrame) -> np.ndarray:
@@ -153,22 +187,30 @@ def _banned(data: ProcureData, x: pd.DataFrame) -> np.ndarray:
     return banned
 
 
-def _transport_cost(data: ProcureData, x: pd.DataFrame) -> np.ndarray:
-    """Transport row for (country of s, p, i), falling back to (country of s, p, any item), else 0."""
+def _transport_cost(data: ProcureData, x: pd.DataFrame, countries: pd.Index, partners: pd.Index,
+                    items: pd.Index) -> np.ndarray:
+    """Transport row for (country of s, p, i), falling back to (country of s, p, any item), else 0.
+
+    Looked up by one integer key per (country, partner, item), item ``len(items)`` meaning
+    "every item"."""
     t = data.transport
     if t.empty or x.empty:
         return np.zeros(len(x))
-    keys = ["supplier_country", "partner"]
-    specific = t[t["item"].notna()].rename(columns={"from_country": "supplier_country", "to_partner": "partner"})
-    general = t[t["item"].isna()].rename(columns={"from_country": "supplier_country", "to_partner": "partner"})
-    cost = x[keys + ["item"]].merge(
-        specific[keys + ["item", "cost_per_unit"]], on=keys + ["item"], how="left"
-    )["cost_per_unit"].to_numpy(dtype=float)
-    fallback = x[keys].merge(general[keys + ["cost_per_unit"]], on=keys, how="left")[
-        "cost_per_unit"
-    ].to_numpy(dtype=float)
-    cost = np.where(np.isnan(cost), fallback, cost)
-    return np.nan_to_num(cost, nan=0.0)
+    n_p, n_i = len(partners), len(items) + 1
+    country = countries.get_indexer(t["from_country"])
+    partner = partners.get_indexer(t["to_partner"])
+    item = np.where(t["item"].isna().to_numpy(), len(items), items.get_indexer(t["item"].fillna("")))
+    known = (country >= 0) & (partner >= 0) & (item >= 0)  # a country no supplier has: never used
+    if not known.any():
+        return np.zeros(len(x))
+    table = pd.Index((country * n_p + partner)[known].astype(np.int64) * n_i + item[known])
+    cost = t["cost_per_unit"].to_numpy(dtype=float)[known]
+    base = (x["supplier_country"].cat.codes.to_numpy().astype(np.int64) * n_p
+            + x["partner"].cat.codes.to_numpy()) * n_i
+    specific = table.get_indexer(base + x["item"].cat.codes.to_numpy())
+    general = table.get_indexer(base + len(items))
+    return np.where(specific >= 0, cost[specific],
+                    np.where(general >= 0, cost[general], 0.0))
 
 
 def period_capacity(data: ProcureData, frame: pd.DataFrame) -> np.ndarray:
@@ -183,12 +225,23 @@ def period_capacity(data: ProcureData, frame: pd.DataFrame) -> np.ndarray:
     return np.where(np.isnan(cap), np.inf, cap)
 
 
-def _offer_period_capacity(data: ProcureData, x: pd.DataFrame) -> np.ndarray:
-    """What the offer of each row can make in that period: its own period capacity, and
-    the supplier's shared capacity divided by this item's use of it (inf = unlimited)."""
-    frame = x.assign(capacity=x["offer"].map(data.offers.reset_index(drop=True)["capacity"]))
-    own = period_capacity(data, frame)
-    shared = x["supplier"].map(data.suppliers.set_index("supplier")["capacity"]).to_numpy(dtype=float)
+def _offer_period_capacity(data: ProcureData, x: pd.DataFrame, offers: pd.DataFrame) -> np.ndarray:
+    """What the offer of each row can make in that period: its own period capacity (Capacity
+    sheet, else Offers.capacity), and the supplier's shared capacity divided by this item's use
+    of it (inf = unlimited)."""
+    n_t = len(data.periods)
+    offer = x["offer"].to_numpy()
+    own = offers["capacity"].to_numpy(dtype=float)[offer]
+    if not data.capacity.empty:
+        offer_of = pd.Index(pd.MultiIndex.from_frame(offers[["supplier", "item"]]))
+        cap_offer = offer_of.get_indexer(pd.MultiIndex.from_frame(data.capacity[["supplier", "item"]]))
+        cap_pos = pd.Index(data.periods).get_indexer(data.capacity["period"])
+        known = (cap_offer >= 0) & (cap_pos >= 0)
+        table = pd.Index(cap_offer[known].astype(np.int64) * n_t + cap_pos[known])
+        at = table.get_indexer(offer.astype(np.int64) * n_t + x["period_pos"].to_numpy())
+        own = np.where(at >= 0, data.capacity["capacity"].to_numpy(dtype=float)[known][np.maximum(at, 0)], own)
+    own = np.where(np.isnan(own), np.inf, own)
+    shared = data.suppliers["capacity"].to_numpy(dtype=float)[x["supplier"].cat.codes.to_numpy()]
     use = x["capacity_use"].to_numpy(dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
         shared_bound = np.where(np.isnan(shared) | (use <= 0), np.inf, shared / use)
