@@ -310,69 +310,69 @@ def _fulfilment(data, model, ctx, v, x_val) -> pd.DataFrame:
 def _partner_costs(data, x, x_val, alloc, offers, fulfil, setup_paid) -> pd.DataFrame:
     """Proportional sharing: each offer's purchase and setup cost split by quantity share,
     plus the partner's own transport and shortfall cost."""
-    partners = data.partners["partner"]
+    n = len(data.partners)
     pooled = offers["pooled_quantity"].to_numpy()
     o = x["offer"].to_numpy()
     with np.errstate(invalid="ignore", divide="ignore"):
         share = np.where(pooled[o] > 0, x_val / np.where(pooled[o] > 0, pooled[o], 1), 0.0)
-    per_x = pd.DataFrame({
-        "partner": x["partner"].to_numpy(),
-        "quantity": x_val,
-        "purchase": x_val * offers["unit_price"].to_numpy()[o],
-        "setup": share * setup_paid[o],
-        "transport": x_val * x["transport_cpu"].to_numpy(),
-        "budget_value": x_val * (x["base_price"].to_numpy() + x["transport_cpu"].to_numpy()),
-    })
-    sums = per_x.groupby("partner").sum()
+    partner = x["partner"].cat.codes.to_numpy()  # categories are data.partners, in order
+
+    def per_partner(weights: np.ndarray) -> np.ndarray:
+        return np.bincount(partner, weights=weights, minlength=n)
+
+    cpu = x["transport_cpu"].to_numpy()
     short = fulfil.groupby("partner")["shortfall_cost"].sum()
-    table = pd.DataFrame({"partner": partners.to_numpy()})
-    for col in ("quantity", "purchase", "setup", "transport"):
-        table[col] = table["partner"].map(sums[col]).fillna(0.0).to_numpy(dtype=float)
+    table = pd.DataFrame({
+        "partner": data.partners["partner"].to_numpy(),
+        "quantity": per_partner(x_val),
+        "purchase": per_partner(x_val * offers["unit_price"].to_numpy()[o]),
+        "setup": per_partner(share * setup_paid[o]),
+        "transport": per_partner(x_val * cpu),
+    })
     table["shortfall"] = table["partner"].map(short).fillna(0.0).to_numpy(dtype=float)
     table["total"] = table[["purchase", "setup", "transport", "shortfall"]].sum(axis=1)
     table["budget"] = data.partners["budget"].to_numpy(dtype=float)
-    table["budget_value"] = table["partner"].map(sums["budget_value"]).fillna(0.0).to_numpy(dtype=float)
+    table["budget_value"] = per_partner(x_val * (x["base_price"].to_numpy() + cpu))
     return table
 
 
 def _supplier_use(data, x, x_val) -> pd.DataFrame:
-    per = pd.DataFrame({
-        "supplier": x["supplier"].to_numpy(),
-        "period": x["period"].to_numpy(),
-        "quantity": x_val,
-        "capacity_used": x_val * x["capacity_use"].to_numpy(),
-    }).groupby(["supplier", "period"], as_index=False).sum()
-    per = per[per["quantity"] > 0]
+    """Per (supplier, period) with a shared capacity or any delivery."""
     sup = data.suppliers
-    shared = sup[sup["capacity"].notna()][["supplier"]].merge(
-        pd.DataFrame({"period": list(data.periods)}), how="cross")
-    table = shared.merge(per, on=["supplier", "period"], how="outer").fillna(
-        {"quantity": 0.0, "capacity_used": 0.0})
-    table["country"] = table["supplier"].map(sup.set_index("supplier")["country"])
-    table["capacity"] = table["supplier"].map(sup.set_index("supplier")["capacity"]).astype(float)
+    n_t = len(data.periods)
+    cell = x["supplier"].cat.codes.to_numpy().astype(np.int64) * n_t + x["period_pos"].to_numpy()
+    size = len(sup) * n_t
+    quantity = np.bincount(cell, weights=x_val, minlength=size)
+    used = np.bincount(cell, weights=x_val * x["capacity_use"].to_numpy(), minlength=size)
+    capacity = np.repeat(sup["capacity"].to_numpy(dtype=float), n_t)
+    keep = np.flatnonzero((quantity > 0) | ~np.isnan(capacity))  # supplier-major, periods in order
+    s, t = np.divmod(keep, n_t)
     with np.errstate(invalid="ignore", divide="ignore"):
-        table["utilisation"] = table["capacity_used"] / table["capacity"]
-    table = _sort_periods(table, data, ["supplier"])
-    return table[["supplier", "country", "period", "quantity", "capacity_used", "capacity", "utilisation"]]
+        utilisation = used[keep] / capacity[keep]
+    table = pd.DataFrame({
+        "supplier": sup["supplier"].to_numpy()[s],
+        "country": sup["country"].to_numpy()[s],
+        "period": np.asarray(data.periods, dtype=object)[t],
+        "quantity": quantity[keep],
+        "capacity_used": used[keep],
+        "capacity": capacity[keep],
+        "utilisation": utilisation,
+    })
+    return table.sort_values("supplier", kind="stable").reset_index(drop=True)
 
 
 def _offer_use(data, ctx, x_val) -> pd.DataFrame:
     cells = _offer_periods(data, ctx)
-    q = pd.DataFrame({"offer": ctx.x["offer"].to_numpy(), "period": ctx.x["period"].to_numpy(),
-                      "quantity": x_val}).groupby(["offer", "period"], as_index=False).sum()
-    table = cells.merge(q, on=["offer", "period"], how="left").fillna({"quantity": 0.0})
+    n_t = len(data.periods)
+    key = ctx.x["offer"].to_numpy().astype(np.int64) * n_t + ctx.x["period_pos"].to_numpy()
+    quantity = np.bincount(key, weights=x_val, minlength=len(ctx.offers) * n_t)
+    table = cells.assign(quantity=quantity[cells["offer"].to_numpy() * n_t + cells["period_pos"].to_numpy()])
     cap = table["capacity"].replace(np.inf, np.nan)
     table["capacity"] = cap
     with np.errstate(invalid="ignore", divide="ignore"):
         table["utilisation"] = np.where(cap > 0, table["quantity"] / cap,
                                         np.where(cap == 0, 0.0, np.nan))
     return table[["supplier", "item", "period", "quantity", "capacity", "utilisation"]].reset_index(drop=True)
-
-
-def _sort_periods(table: pd.DataFrame, data: ProcureData, first: list[str]) -> pd.DataFrame:
-    pos = {p: k for k, p in enumerate(data.periods)}
-    return (table.assign(_pos=table["period"].map(pos))
-            .sort_values(first + ["_pos"], kind="stable").drop(columns="_pos").reset_index(drop=True))
 
 
 # -- rules -------------------------------------------------------------------------------
