@@ -30,6 +30,8 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--mip-gap", type=float, help="relative gap (default: Settings sheet)")
     s.add_argument("--solver", default="highs", help="highs (default), cbc, or a PuLP solver name")
     s.add_argument("--verbose", action="store_true", help="show the solver's log on stderr")
+    s.add_argument("--savings", action="store_true",
+                   help="also solve each partner alone and report what pooling saves it")
 
     v = sub.add_parser("validate", help="check a workbook against the contract")
     v.add_argument("workbook", type=Path)
@@ -76,12 +78,22 @@ def _solve(args) -> int:
         print(f"warning: {w}", file=sys.stderr)
     result = solve(data, time_limit=args.time_limit, mip_gap=args.mip_gap, solver=args.solver,
                    verbose=args.verbose)
+    saved = None
+    if args.savings and result.has_plan:
+        from .sharing import savings
+
+        saved = savings(data, result, time_limit=args.time_limit, mip_gap=args.mip_gap)
     if args.out:
-        result.to_excel(args.out)
+        result.to_excel(args.out, extra=None if saved is None else {"Savings": saved})
     if args.json:
-        print(json.dumps(_json_ready(result.summary())))
+        summary = result.summary()
+        if saved is not None:
+            summary["savings"] = saved.to_dict(orient="records")
+        print(json.dumps(_json_ready(summary)))
     else:
         _print_human(result)
+        if saved is not None:
+            _print_savings(saved, result.currency)
         if args.out:
             print(f"results written to {args.out}")
     return EXIT_OK if result.has_plan else EXIT_NO_PLAN
@@ -107,6 +119,18 @@ def _print_human(result) -> None:
         print("\nBinding rules:")
         for label in dict.fromkeys(binding["name"]):
             print(f"  {label}")
+
+
+def _print_savings(saved, currency: str) -> None:
+    print(f"\nWhat pooling saves each partner (alone vs its proportional share), {currency}:")
+    for row in saved.itertuples(index=False):
+        alone = "infeasible alone" if row.status != "optimal" else f"{row.standalone_cost:>20,.2f}"
+        pct = "" if row.saving_pct != row.saving_pct else f" ({row.saving_pct:.1%})"
+        print(f"  {row.partner:<12} alone {alone}  pooled {row.pooled_cost:>20,.2f}  "
+              f"saves {row.saving:>18,.2f}{pct}")
+    total = saved["saving"].sum()
+    print(f"  {'total':<12} saves {total:,.2f} {currency}" + (" (pooling costs more: reported, not hidden)"
+                                                          if total < 0 else ""))
 
 
 def _validate(args) -> int:

@@ -104,7 +104,7 @@ def write_table(ws, table: pd.DataFrame, *, first_row: int = 1) -> None:
         ws.auto_filter.ref = f"A{first_row}:{get_column_letter(len(columns))}{first_row + len(values)}"
 
 
-def write_results(result, path) -> Path:
+def write_results(result, path, extra: dict[str, pd.DataFrame] | None = None) -> Path:
     path = Path(path)
     wb = Workbook()
     ws = wb.active
@@ -132,7 +132,7 @@ def write_results(result, path) -> Path:
     ws.column_dimensions["B"].width = 80
     if result.diagnosis is not None:
         write_table(wb.create_sheet("Diagnosis"), result.diagnosis.table())
-    for name, table in result.tables().items():
+    for name, table in {**result.tables(), **(extra or {})}.items():
         write_table(wb.create_sheet(name), table if table is not None else pd.DataFrame())
     wb.save(path)
     return path

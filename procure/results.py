@@ -97,11 +97,12 @@ class Result:
             "BudgetDuals": self.budget_duals,
         }
 
-    def to_excel(self, path) -> None:
-        """Write a formatted results workbook: a Summary sheet, then one sheet per table."""
+    def to_excel(self, path, extra: dict[str, pd.DataFrame] | None = None) -> None:
+        """Write a formatted results workbook: a Summary sheet, then one sheet per table,
+        then ``extra`` tables (e.g. ``{"Savings": procure.sharing.savings(data, result)}``)."""
         from .report import write_results
 
-        write_results(self, path)
+        write_results(self, path, extra=extra)
 
     def __repr__(self) -> str:
         return f"<procure.Result {self.message}>"

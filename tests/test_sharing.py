@@ -187,3 +187,34 @@ def test_thread_count_can_change_within_a_process():
     results = [procure.solve(data, threads=t) for t in counts]
     assert [r.status for r in results] == [procure.Status.OPTIMAL] * len(counts)
     assert {round(r.total_cost, 6) for r in results} == {1120.0}
+
+
+def test_cli_savings_in_json_and_workbook(tmp_path, capsys):
+    import json
+
+    import openpyxl
+    from workbooks import write_workbook
+
+    from procure import cli
+
+    path = write_workbook(tmp_path / "game.xlsx", {
+        "Partners": [["partner"], ["A"], ["B"], ["C"]],
+        "Items": [["item"], ["shell"]],
+        "Suppliers": [["supplier", "country"], ["S", "XX"]],
+        "Offers": [["supplier", "item", "unit_price"], ["S", "shell", 10]],
+        "PriceTiers": [["supplier", "item", "min_quantity", "unit_price"], ["S", "shell", 100, 8]],
+        "Demand": [["partner", "item", "period", "quantity"],
+                   ["A", "shell", 1, 60], ["B", "shell", 1, 60], ["C", "shell", 1, 20]],
+    })
+    out = tmp_path / "results.xlsx"
+    assert cli.main(["solve", str(path), "--json", "--savings", "--out", str(out)]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    saved = {row["partner"]: row for row in summary["savings"]}
+    # alone: 600, 600, 200; pooled at 8 a unit: 480, 480, 160
+    assert saved["A"]["saving"] == pytest.approx(120.0)
+    assert saved["C"]["standalone_cost"] == pytest.approx(200.0)
+    sheet = openpyxl.load_workbook(out)["Savings"]
+    header = [c.value for c in sheet[1]]
+    assert header[:4] == ["partner", "standalone_cost", "pooled_cost", "saving"]
+    assert cli.main(["solve", str(path), "--savings"]) == 0
+    assert "pooling saves" in capsys.readouterr().out
