@@ -364,12 +364,10 @@ def _header_text(label: Any) -> str:
 
 
 def _column_letter(j: int) -> str:
-    out = ""
-    j += 1
-    while j:
-        j, r = divmod(j - 1, 26)
-        out = chr(65 + r) + out
-    return out
+    """Excel's letter for the 0-based column ``j``."""
+    from openpyxl.utils import get_column_letter
+
+    return get_column_letter(j + 1)
 
 
 def _parse_sheet(ctx: _Ctx, sheet: Sheet, given: str, df: Any, excel_rows: bool) -> _Table:

@@ -83,18 +83,19 @@ class Model:
 
     def column_names(self) -> list[str]:
         """Unique, solver-safe names (used by the PuLP door and .lp/.mps export)."""
-        names: list[str] = [""] * self.num_cols
-        for block in self.variables.values():
-            for k, label in enumerate(_labels(block.index)):
-                names[block.start + k] = f"{block.name}_{block.start + k}_{label}"
-        return names
+        return _names(self.variables, self.num_cols)
 
     def row_names(self) -> list[str]:
-        names: list[str] = [""] * self.num_rows
-        for block in self.constraints.values():
-            for k, label in enumerate(_labels(block.index)):
-                names[block.start + k] = f"{block.name}_{block.start + k}_{label}"
-        return names
+        return _names(self.constraints, self.num_rows)
+
+
+def _names(blocks: dict[str, Block], n: int) -> list[str]:
+    """``<block>_<position>_<ids>``: the position makes every name unique."""
+    names: list[str] = [""] * n
+    for block in blocks.values():
+        for k, label in enumerate(_labels(block.index)):
+            names[block.start + k] = f"{block.name}_{block.start + k}_{label}"
+    return names
 
 
 _SAFE = str.maketrans({c: "_" for c in " -+[]()<>=:/\\*^,;.!\"'#@&%$~`{}|?"})

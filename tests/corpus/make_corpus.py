@@ -31,6 +31,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from xml.sax.saxutils import escape, quoteattr
 
+from openpyxl.utils import get_column_letter
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from workbooks import good_sheets  # noqa: E402
 
@@ -79,12 +81,8 @@ class Sheet:
 
 
 def col_letter(j: int) -> str:
-    out = ""
-    j += 1
-    while j:
-        j, r = divmod(j - 1, 26)
-        out = chr(65 + r) + out
-    return out
+    """Excel's letter for the 0-based column ``j``."""
+    return get_column_letter(j + 1)
 
 
 def _cell(ref: str, v) -> str:
