@@ -34,6 +34,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+import numpy as np
 import pandas as pd
 from python_calamine import CalamineWorkbook, ZipError
 
@@ -666,14 +667,23 @@ def _sheet_frame(name: str, rows: list[list], out: RawTables,
                 break
     index = pd.Index([k + 1 for k in body_rows], dtype="int64")
     data = {}
+    body = [rows[k] for k in body_rows]
+    # calamine's rows are rectangular: transposing them in one step is much faster than
+    # picking cells one by one
+    columns = list(zip(*body, strict=True)) if body and all(len(r) == width for r in body) else None
     for j in keep:
-        col = [rows[k][j] if j < len(rows[k]) else "" for k in body_rows]
+        if columns is not None:
+            col = list(columns[j])
+        else:
+            col = [r[j] if j < len(r) else "" for r in body]
         if marks:
             for pos, k in enumerate(body_rows):
                 if (k + 1, j) in marks:
                     col[pos] = marks[(k + 1, j)]
-        for pos, v in enumerate(col):
-            if type(v) is float and v != v:  # NaN: calamine reads <v>NaN</v>; Excel never writes it
+        missing = np.flatnonzero(pd.isna(np.asarray(col, dtype=object))) if col else ()
+        for pos in missing:
+            v = col[pos]
+            if type(v) is float:  # NaN: calamine reads <v>NaN</v>; Excel never writes it
                 k = body_rows[pos]
                 out.problems.append(Problem(
                     sheet.name, k + 1, _column_name(sheet.name, header, j), "NaN",

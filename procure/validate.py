@@ -441,11 +441,39 @@ def _parse_sheet(ctx: _Ctx, sheet: Sheet, given: str, df: Any, excel_rows: bool)
             continue
         raw = [columns[positions[col.name]][i] for i in keep]
         table.raw[col.name] = raw
-        table.values[col.name] = [
-            _parse_cell(ctx, sheet.name, row, col, v) for row, v in zip(table.rows, raw, strict=True)
-        ]
+        table.values[col.name] = _parse_column(ctx, sheet.name, table.rows, col, raw)
     _check_cells(ctx, table)
     return table
+
+
+#: column kinds whose cells repeat (ids, periods, choices): parsed once per distinct value
+_REPEATING_KINDS = ("id", "period", "choice")
+
+
+def _parse_column(ctx: _Ctx, sheet: str, rows: list[int], col: Column, raw: list) -> list:
+    """Parse every cell of a column. Ids repeat (a Demand sheet names the same few partners,
+    items and periods on every row), so a value that parsed cleanly once is not parsed again;
+    a value that raised a problem or a warning is parsed on every row, so each row is named."""
+    if col.kind not in _REPEATING_KINDS:
+        return [_parse_cell(ctx, sheet, row, col, v) for row, v in zip(rows, raw, strict=True)]
+    clean: dict = {}
+    out = []
+    for row, v in zip(rows, raw, strict=True):
+        key = (type(v), v)
+        try:
+            out.append(clean[key])
+            continue
+        except (KeyError, TypeError):  # TypeError: an unhashable cell value
+            pass
+        problems, warnings = len(ctx.problems), len(ctx.warnings)
+        parsed = _parse_cell(ctx, sheet, row, col, v)
+        out.append(parsed)
+        if parsed is not BAD and len(ctx.problems) == problems and len(ctx.warnings) == warnings:
+            try:
+                clean[key] = parsed
+            except TypeError:
+                pass
+    return out
 
 
 def _check_cells(ctx: _Ctx, table: _Table) -> None:
@@ -497,10 +525,17 @@ def _check_keys(ctx: _Ctx, table: _Table) -> None:
             f = folds[v] = _fold(v)
         return f
 
-    for row, values in zip(table.rows, zip(*cols, strict=True), strict=True):
-        if any(v is BAD or (v is None and req) for v, req in zip(values, required, strict=True)):
-            continue
-        folded = tuple(map(fold, values))
+    # only rows whose folded key occurs twice need a look, and most sheets have none
+    folded_cols = [[fold(v) if v is not BAD else BAD for v in c] for c in cols]
+    usable = [not any(v is BAD or (v is None and req)
+                      for v, req in zip(values, required, strict=True))
+              for values in zip(*cols, strict=True)]
+    keys = pd.Series(list(zip(*folded_cols, strict=True)), dtype=object)
+    suspect = (keys.duplicated(keep=False) & pd.Series(usable, dtype=bool)).to_numpy()
+    for k in np.flatnonzero(suspect):
+        row = table.rows[k]
+        values = tuple(c[k] for c in cols)
+        folded = keys.iat[k]
         if folded in seen:
             shown = ", ".join(
                 f"{k}={v if v is not None else '(blank)'}" for k, v in zip(key, values, strict=True)
