@@ -12,7 +12,8 @@ coalition's model once and turns it into each coalition's model by changing
 bounds only (outsiders' deliveries and shortfalls fixed at 0, their demand rows
 at 0, their partner-scoped rule rows freed, pool quantity rows rescaled, supplier
 count rows of items the coalition does not demand freed), on one reused HiGHS
-instance.  Tests assert both paths give the same costs.
+HiGHS LP, branched on by :mod:`procure.branch`.  Tests assert both paths give the
+same costs.
 """
 
 from __future__ import annotations
@@ -250,8 +251,10 @@ def needs_literal_model(plan: CoalitionPlan, members: Coalition) -> bool:
     return bool((np.minimum(1.0, reach) < plan.link_threshold - 1e-12).any())
 
 
-def coalition_bounds(plan: CoalitionPlan, data: ProcureData, members: Coalition):
-    """Column and row bounds of coalition ``members``' model (arrays over the whole model)."""
+def coalition_bounds(plan: CoalitionPlan, data: ProcureData, members: Coalition,
+                     reach: np.ndarray | None = None):
+    """Column and row bounds of coalition ``members``' model (arrays over the whole model).
+    ``reach``: :func:`offer_reach` for the coalition, when the caller has it already."""
     m = plan.model
     inside = np.zeros(len(plan.partners), dtype=bool)
     inside[[plan.partners.index(p) for p in members]] = True
@@ -260,7 +263,7 @@ def coalition_bounds(plan: CoalitionPlan, data: ProcureData, members: Coalition)
     col_upper[xb.start:xb.stop][~inside[plan.x_partner]] = 0.0
     ub = m.variables["shortfall"]
     col_upper[ub.start:ub.stop][~inside[plan.u_partner]] = 0.0
-    _fix_unreachable(plan, m, col_upper, offer_reach(plan, inside))
+    _fix_unreachable(plan, m, col_upper, offer_reach(plan, inside) if reach is None else reach)
     row_lower = m.row_lower.copy()
     row_upper = m.row_upper.copy()
     out = ~inside[plan.demand_partner]
@@ -398,9 +401,9 @@ class CoalitionEngine:
                         mip_gap=self.mip_gap, threads=self.threads, diagnose=False)
             cost = res.total_cost if res.has_plan else float("nan")
             return CoalitionCost(members, res.status, cost, time.perf_counter() - start)
-        col_upper, row_lower, row_upper = coalition_bounds(plan, data, members)
-        inside = np.isin(plan.partners, list(members))
-        big_m = coalition_big_m(plan, offer_reach(plan, inside))
+        reach = offer_reach(plan, np.isin(plan.partners, list(members)))
+        col_upper, row_lower, row_upper = coalition_bounds(plan, data, members, reach)
+        big_m = coalition_big_m(plan, reach)
         self.search.set_bounds(col_upper, row_lower, row_upper)
         for row, col, value in zip(plan.bigm_row, plan.bigm_col, big_m, strict=True):
             self.search.change_coefficient(int(row), int(col), float(value))
