@@ -201,15 +201,16 @@ def _describe(data: ProcureData, model: Model, row: int, family: str, amount: fl
         return Conflict(
             "demand", "Demand", int(d["source_row"]), f"{d['partner']} / {d['item']} / {d['period']}",
             amount,
-            f"{d['partner']} needs {amount:,.6g} more {unit} of {name} in {d['period']} {why} "
-            f"(Demand row {int(d['source_row'])}: {d['quantity']:,.6g} demanded)",
+            f"{d['partner']} needs {amount:,.6g} more {_plural(name, amount)} in {d['period']} {why} "
+            f"(Demand row {int(d['source_row'])}: {d['quantity']:,.6g} demanded, unit: {unit})",
         )
     if family == "offer_capacity":
         return Conflict(
             "capacity", "Capacity", None, f"{idx['supplier']} / {idx['item']} / {idx['period']}", amount,
-            f"supplier {idx['supplier']} would need {amount:,.6g} more {_unit(items, idx['item'])} "
-            f"of {_name(items, idx['item'])} capacity in {idx['period']} "
-            f"(has {model.row_upper[row]:,.6g}; Offers.capacity or Capacity sheet)",
+            f"supplier {idx['supplier']} would need capacity for {amount:,.6g} more "
+            f"{_plural(_name(items, idx['item']), amount)} in {idx['period']} "
+            f"(has {model.row_upper[row]:,.6g} {_unit(items, idx['item'])}; Offers.capacity or "
+            "Capacity sheet)",
         )
     if family == "shared_capacity":
         return Conflict(
@@ -234,6 +235,13 @@ def _describe(data: ProcureData, model: Model, row: int, family: str, amount: fl
         f"rule '{label}'{whom} (Rules row {int(rule.source_row)}) cannot hold: "
         f"misses by {amount:,.6g} {units}",
     )
+
+
+def _plural(name: str, amount: float) -> str:
+    """'155 mm shell' -> '155 mm shells' for planners' sentences (ids and odd names unchanged)."""
+    if amount == 1 or not name or not name[-1].isalpha() or name.endswith("s") or name == name.upper():
+        return name
+    return name + "s"
 
 
 def _unit(items: pd.DataFrame, item: str) -> str:
