@@ -69,12 +69,16 @@ class Diagnosis:
     conflicts: list[Conflict] = field(default_factory=list)
     proven_minimal: bool = True
     note: str = ""
+    #: rules tight in the relaxed plan that concern a culprit's partner or item
+    binding: list[str] = field(default_factory=list)
 
     def headline(self) -> str:
         if not self.conflicts:
             return self.note or "no single demand, capacity, budget or rule explains it"
         n = len(self.conflicts)
         first = self.conflicts[0].message
+        if self.binding:
+            first += "; " + self.binding[0]
         return first if n == 1 else f"{first} (and {n - 1} more)"
 
     def to_dict(self) -> dict:
@@ -82,6 +86,7 @@ class Diagnosis:
             "conflicts": [c.to_dict() for c in self.conflicts],
             "proven_minimal": self.proven_minimal,
             "note": self.note,
+            "binding": list(self.binding),
         }
 
     def table(self) -> pd.DataFrame:
@@ -91,6 +96,7 @@ class Diagnosis:
     def __str__(self) -> str:
         lines = ["The plan is infeasible. Relaxing these together would make it feasible:"]
         lines += [f"  - {c.message}" for c in self.conflicts]
+        lines += [f"  - {b}" for b in self.binding]
         if self.note:
             lines.append(self.note)
         return "\n".join(lines)
@@ -141,7 +147,60 @@ def diagnose_infeasibility(data: ProcureData, *, time_limit: float | None = None
     conflicts.sort(key=lambda c: ("demand", "capacity", "shared_capacity", "budget", "rule").index(c.kind))
     proven = out.status.value == "optimal"
     note = "" if proven else "(time limit: this set works but may not be the smallest)"
-    return Diagnosis(conflicts, proven, note)
+    binding = _binding_rules(data, model, out.col_value[:n], set(elastic_rows[relaxed].tolist()),
+                             [(family[j], int(elastic_rows[j])) for j in relaxed])
+    return Diagnosis(conflicts, proven, note, binding)
+
+
+def _binding_rules(data: ProcureData, model: Model, values: np.ndarray, relaxed: set[int],
+                   culprits: list[tuple[str, int]]) -> list[str]:
+    """Rules that are tight in the relaxed plan and concern a culprit's partner or item: they
+    bind with it ("rule 'EU value share >= 65 %' for FR binds with it")."""
+    scopes = []  # (partner or None, item or None) of each culprit row
+    for name, row in culprits:
+        idx = model.constraints[name].index.iloc[row - model.constraints[name].start]
+        if name == "demand":
+            scopes.append((idx["partner"], idx["item"]))
+        elif name == "offer_capacity":
+            scopes.append((None, idx["item"]))
+        elif name == "budget":
+            scopes.append((idx["partner"], None))
+    if not scopes:
+        return []
+    category = data.items.set_index("item")["category"]
+    rules = data.rules.reset_index(drop=True)
+    activity = model.matrix @ values
+    found: dict[int, str] = {}
+    for name in ("share", "workshare", "quantity", "supplier_count"):
+        block = model.constraints.get(name)
+        if block is None or block.size == 0:
+            continue
+        for k in range(block.size):
+            row = block.start + k
+            lo, up = model.row_lower[row], model.row_upper[row]
+            tol = 1e-6 * max(1.0, abs(activity[row]))
+            tight = (np.isfinite(lo) and abs(activity[row] - lo) <= tol) or (
+                np.isfinite(up) and abs(activity[row] - up) <= tol)
+            pos = int(block.index["rule_pos"].iat[k])
+            if row in relaxed or not tight or pos in found:
+                continue
+            rule = rules.iloc[pos]
+            subject = block.index["subject"].iat[k]
+            who = rule["partner"] if isinstance(rule["partner"], str) else (
+                subject if name == "workshare" else None)
+            what = rule["item"] if isinstance(rule["item"], str) else None
+
+            def concerns(partner, item, who=who, what=what) -> bool:
+                partner_ok = who is None or partner is None or who == partner
+                item_ok = (what is None or item is None or what == item
+                           or category.get(item) == what)
+                return partner_ok and item_ok
+
+            if any(concerns(p, i) for p, i in scopes):
+                whom = f" for {who}" if who and not isinstance(rule["partner"], str) else ""
+                found[pos] = (f"rule '{rule_label(rule)}'{whom} (Rules row {int(rule['source_row'])}) "
+                              "binds with it")
+    return list(found.values())
 
 
 def _elastic_rows(model: Model):

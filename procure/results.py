@@ -380,7 +380,8 @@ def _offer_use(data, ctx, x_val) -> pd.DataFrame:
 
 def rule_label(rule) -> str:
     """A readable label for a Rules row (its ``name`` when given)."""
-    name = getattr(rule, "name", None)
+    # a Series' .name is its row label: read the column itself
+    name = rule.get("name") if isinstance(rule, pd.Series) else getattr(rule, "name", None)
     if isinstance(name, str) and name.strip():
         return name
     who = rule.partner if isinstance(rule.partner, str) else "pool"

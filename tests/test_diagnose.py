@@ -194,3 +194,39 @@ def test_cli_prints_the_diagnosis(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "infeasible" in out and "German content" in out and "Rules row 2" in out
     assert "20" in out
+
+
+def test_rule_that_binds_with_the_culprit_is_named():
+    # FR needs 300; EU (FR) makes 100, US 150: 50 short whatever the rules. With FR's rule
+    # "at least 40 % from the EU", the 250 that can be delivered hold exactly 100 / 250 = 40 %
+    # from the EU: the rule binds with the shortage (relaxing the demand is the single fix;
+    # raising US capacity alone would break the rule).
+    data = tiny(
+        offers=[off("EUF", "shell", 10, capacity=100), off("USA", "shell", 8, capacity=150)],
+        demand=[("FR", "shell", 2027, 300)],
+        suppliers={"EUF": "FR", "USA": "US"},
+        blocs=[("EU", "FR")],
+        rules=[rule("min_share", partner="FR", group="EU", share=0.4, name="EU share >= 40 % (FR)")],
+    )
+    r = infeasible(data)
+    c = only(r)
+    assert c.kind == "demand" and c.amount == pytest.approx(50.0)
+    assert r.diagnosis.binding == ["rule 'EU share >= 40 % (FR)' (Rules row 2) binds with it"]
+    assert "binds with it" in r.message and "binds with it" in str(r.diagnosis)
+    assert r.diagnosis.to_dict()["binding"] == r.diagnosis.binding
+
+
+def test_rules_of_other_partners_and_items_are_not_said_to_bind():
+    # the same shortage for FR; DE's rule on another item is tight too (DE buys only from the EU
+    # supplier of radios) but has nothing to do with FR's shells
+    data = tiny(
+        offers=[off("EUF", "shell", 10, capacity=100), off("USA", "shell", 8, capacity=150),
+                off("EUR", "radio", 5)],
+        demand=[("FR", "shell", 2027, 300), ("DE", "radio", 2027, 10)],
+        suppliers={"EUF": "FR", "USA": "US", "EUR": "DE"},
+        blocs=[("EU", "FR"), ("EU", "DE")],
+        rules=[rule("min_share", partner="DE", item="radio", group="EU", share=1.0)],
+    )
+    r = infeasible(data)
+    assert only(r).kind == "demand"
+    assert r.diagnosis.binding == []
