@@ -50,7 +50,7 @@ _ELASTIC = {
 
 @dataclass(frozen=True)
 class Conflict:
-    kind: str  # demand, capacity, shared_capacity, budget, rule
+    kind: str  # demand, capacity, shared_capacity, budget, rule; binding (a rule that binds with them)
     sheet: str
     row: int | None  # Excel row, where one row is to blame
     subject: str  # what it is about, e.g. "PL / shell155 / 2027"
@@ -69,8 +69,8 @@ class Diagnosis:
     conflicts: list[Conflict] = field(default_factory=list)
     proven_minimal: bool = True
     note: str = ""
-    #: rules tight in the relaxed plan that concern a culprit's partner or item
-    binding: list[str] = field(default_factory=list)
+    #: rules tight in the relaxed plan that concern a culprit's partner or item (kind "binding")
+    binding: list[Conflict] = field(default_factory=list)
 
     def headline(self) -> str:
         if not self.conflicts:
@@ -78,7 +78,7 @@ class Diagnosis:
         n = len(self.conflicts)
         first = self.conflicts[0].message
         if self.binding:
-            first += "; " + self.binding[0]
+            first += "; " + self.binding[0].message
         return first if n == 1 else f"{first} (and {n - 1} more)"
 
     def to_dict(self) -> dict:
@@ -86,17 +86,18 @@ class Diagnosis:
             "conflicts": [c.to_dict() for c in self.conflicts],
             "proven_minimal": self.proven_minimal,
             "note": self.note,
-            "binding": list(self.binding),
+            "binding": [b.to_dict() for b in self.binding],
         }
 
     def table(self) -> pd.DataFrame:
-        return pd.DataFrame([c.to_dict() for c in self.conflicts],
+        """The conflicts, then the rules that bind with them (kind ``binding``)."""
+        return pd.DataFrame([c.to_dict() for c in self.conflicts + self.binding],
                             columns=["kind", "sheet", "row", "subject", "amount", "message"])
 
     def __str__(self) -> str:
         lines = ["The plan is infeasible. Relaxing these together would make it feasible:"]
         lines += [f"  - {c.message}" for c in self.conflicts]
-        lines += [f"  - {b}" for b in self.binding]
+        lines += [f"  - {b.message}" for b in self.binding]
         if self.note:
             lines.append(self.note)
         return "\n".join(lines)
@@ -153,7 +154,7 @@ def diagnose_infeasibility(data: ProcureData, *, time_limit: float | None = None
 
 
 def _binding_rules(data: ProcureData, model: Model, values: np.ndarray, relaxed: set[int],
-                   culprits: list[tuple[str, int]]) -> list[str]:
+                   culprits: list[tuple[str, int]]) -> list[Conflict]:
     """Rules that are tight in the relaxed plan and concern a culprit's partner or item: they
     bind with it ("rule 'EU value share >= 65 %' for FR binds with it")."""
     scopes = []  # (partner or None, item or None) of each culprit row
@@ -170,7 +171,7 @@ def _binding_rules(data: ProcureData, model: Model, values: np.ndarray, relaxed:
     category = data.items.set_index("item")["category"]
     rules = data.rules.reset_index(drop=True)
     activity = model.matrix @ values
-    found: dict[int, str] = {}
+    found: dict[int, Conflict] = {}
     for name in ("share", "workshare", "quantity", "supplier_count"):
         block = model.constraints.get(name)
         if block is None or block.size == 0:
@@ -198,8 +199,10 @@ def _binding_rules(data: ProcureData, model: Model, values: np.ndarray, relaxed:
 
             if any(concerns(p, i) for p, i in scopes):
                 whom = f" for {who}" if who and not isinstance(rule["partner"], str) else ""
-                found[pos] = (f"rule '{rule_label(rule)}'{whom} (Rules row {int(rule['source_row'])}) "
-                              "binds with it")
+                label = rule_label(rule)
+                found[pos] = Conflict(
+                    "binding", "Rules", int(rule["source_row"]), f"{label}{whom}", 0.0,
+                    f"rule '{label}'{whom} (Rules row {int(rule['source_row'])}) binds with it")
     return list(found.values())
 
 

@@ -131,11 +131,7 @@ def write_results(result, path, extra: dict[str, pd.DataFrame] | None = None) ->
             ws.cell(r, 2).number_format = _MONEY
     ws.column_dimensions["B"].width = 80
     if result.diagnosis is not None:
-        table = result.diagnosis.table()
-        binding = pd.DataFrame({"kind": "binds with it", "sheet": "Rules",
-                                "message": list(result.diagnosis.binding)})
-        write_table(wb.create_sheet("Diagnosis"),
-                    pd.concat([table, binding], ignore_index=True) if len(binding) else table)
+        write_table(wb.create_sheet("Diagnosis"), result.diagnosis.table())
     for name, table in {**result.tables(), **(extra or {})}.items():
         write_table(wb.create_sheet(name), table if table is not None else pd.DataFrame())
     wb.save(path)

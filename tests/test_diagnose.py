@@ -211,9 +211,12 @@ def test_rule_that_binds_with_the_culprit_is_named():
     r = infeasible(data)
     c = only(r)
     assert c.kind == "demand" and c.amount == pytest.approx(50.0)
-    assert r.diagnosis.binding == ["rule 'EU share >= 40 % (FR)' (Rules row 2) binds with it"]
+    (b,) = r.diagnosis.binding
+    assert (b.kind, b.sheet, b.row) == ("binding", "Rules", 2)
+    assert b.message == "rule 'EU share >= 40 % (FR)' (Rules row 2) binds with it"
     assert "binds with it" in r.message and "binds with it" in str(r.diagnosis)
-    assert r.diagnosis.to_dict()["binding"] == r.diagnosis.binding
+    assert r.diagnosis.to_dict()["binding"][0]["message"] == b.message
+    assert list(r.diagnosis.table()["kind"]) == ["demand", "binding"]
 
 
 def test_rules_of_other_partners_and_items_are_not_said_to_bind():
