@@ -83,6 +83,17 @@ def set_threads(h, threads: int | None) -> None:
     h.setOptionValue("threads", threads)
 
 
+def change_bounds(h, model: Model, col_upper: np.ndarray, row_lower: np.ndarray,
+                  row_upper: np.ndarray, coefficients=()) -> None:
+    """Replace every column's upper bound and every row's bounds of the model in ``h`` (its
+    column lower bounds stay the model's), then set ``(row, col, value)`` coefficients."""
+    h.changeColsBounds(model.num_cols, np.arange(model.num_cols, dtype=np.int32), model.col_lower,
+                       col_upper)
+    h.changeRowsBounds(model.num_rows, np.arange(model.num_rows, dtype=np.int32), row_lower, row_upper)
+    for row, col, value in coefficients:
+        h.changeCoeff(int(row), int(col), float(value))
+
+
 def pass_model(h, model: Model) -> None:
     """Hand the whole model to HiGHS in one call (column-wise sparse arrays)."""
     import highspy
@@ -205,10 +216,11 @@ def read_highs(h, model: Model, seconds: float) -> SolverOutput:
         return SolverOutput(status, None, None, None, None, seconds, "highs", h.modelStatusToString(ms))
     sol = h.getSolution()
     col_value = np.asarray(sol.col_value, dtype=float)
-    if model.num_cols and len(col_value) != model.num_cols:  # empty model: nothing to read
-        col_value = np.zeros(model.num_cols)
-    if model.num_cols == 0:
+    if model.num_cols == 0:  # an empty model (no demand to meet): HiGHS returns no values
         col_value = np.zeros(0)
+    elif len(col_value) != model.num_cols:
+        raise RuntimeError(f"HiGHS returned {len(col_value)} values for {model.num_cols} columns "
+                           "(an internal error in procure: please report)")
     row_dual = None
     if not model.is_mip and status == Status.OPTIMAL and sol.dual_valid:
         row_dual = np.asarray(sol.row_dual, dtype=float)

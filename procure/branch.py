@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .backends import new_highs, pass_model, set_threads
+from .backends import change_bounds, new_highs, pass_model, set_threads
 from .model import Model
 from .status import Status
 
@@ -63,17 +63,12 @@ class LpBranchAndBound:
         # every column is bounded below and every cost >= 0: "unbounded or infeasible" is infeasible
         self._infeasible = (highspy.HighsModelStatus.kInfeasible,
                             highspy.HighsModelStatus.kUnboundedOrInfeasible)
-        self._all_cols = np.arange(model.num_cols, dtype=np.int32)
-        self._all_rows = np.arange(model.num_rows, dtype=np.int32)
 
-    def set_bounds(self, col_upper: np.ndarray, row_lower: np.ndarray, row_upper: np.ndarray) -> None:
-        m = self.model
-        self.h.changeColsBounds(m.num_cols, self._all_cols, m.col_lower, col_upper)
-        self.h.changeRowsBounds(m.num_rows, self._all_rows, row_lower, row_upper)
+    def set_bounds(self, col_upper: np.ndarray, row_lower: np.ndarray, row_upper: np.ndarray,
+                   coefficients=()) -> None:
+        """The next problem: new bounds (see :func:`procure.backends.change_bounds`)."""
+        change_bounds(self.h, self.model, col_upper, row_lower, row_upper, coefficients)
         self._col_upper = col_upper
-
-    def change_coefficient(self, row: int, col: int, value: float) -> None:
-        self.h.changeCoeff(row, col, value)
 
     def solve(self, *, mip_gap: float, time_limit: float | None = None) -> BranchResult:
         h, ints = self.h, self.ints

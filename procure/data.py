@@ -42,6 +42,14 @@ class ProcureData:
     def currency(self) -> str:
         return str(self.settings.get("currency", "EUR"))
 
+    def solver_option(self, key: str, given: float | None = None) -> float | None:
+        """``given`` when the caller gave it, else the workbook's Settings value (time_limit,
+        mip_gap), else None (the solver's own default)."""
+        if given is not None:
+            return float(given)
+        value = self.settings.get(key)
+        return None if value is None else float(value)
+
     def replace(self, **changes) -> ProcureData:
         """A copy with some tables replaced (tables are shared, never mutated)."""
         return replace(self, **changes)

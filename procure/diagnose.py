@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from .backends import new_highs, read_highs
+from .backends import new_highs, pass_model, read_highs
 from .data import ProcureData
 from .model import Model, build_model
 from .model.core import Block
@@ -131,8 +131,6 @@ def diagnose_infeasibility(data: ProcureData, *, time_limit: float | None = None
         row_upper=np.concatenate([model.row_upper, np.zeros(k)]),
         variables={}, constraints={},
     )
-    from .backends import pass_model
-
     h = new_highs()
     h.setOptionValue("time_limit", float(time_limit or 60.0))
     pass_model(h, elastic)

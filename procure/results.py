@@ -132,7 +132,8 @@ def make_result(data: ProcureData, model: Model, out: SolverOutput, build_second
     x_val = v[xb.start:xb.stop]
     x = ctx.x
 
-    offers = _offer_table(data, model, ctx, v, x_val)
+    cells = _offer_periods(data, ctx)  # every (offer, period) it can deliver in, with capacity
+    offers = _offer_table(data, model, ctx, v, x_val, cells)
     alloc = _allocation(x, x_val, offers)
     fulfil = _fulfilment(data, model, ctx, v, x_val)
     setup_paid = offers["setup_cost"].to_numpy()
@@ -161,7 +162,7 @@ def make_result(data: ProcureData, model: Model, out: SolverOutput, build_second
         fulfilment=fulfil,
         partner_costs=partner_costs,
         supplier_use=_supplier_use(data, x, x_val),
-        offer_use=_offer_use(data, ctx, x_val),
+        offer_use=_offer_use(data, ctx, x_val, cells),
         rules=_rules_table(data, model, v, out.row_dual),
         demand_duals=_demand_duals(model, out.row_dual),
         capacity_duals=_capacity_duals(model, out.row_dual),
@@ -201,7 +202,7 @@ def _values(model: Model, v: np.ndarray, name: str) -> np.ndarray:
     return v[b.start:b.stop]
 
 
-def _offer_table(data, model, ctx, v, x_val) -> pd.DataFrame:
+def _offer_table(data, model, ctx, v, x_val, cells: pd.DataFrame) -> pd.DataFrame:
     offers = ctx.offers
     n = len(offers)
     pooled = np.bincount(ctx.x["offer"].to_numpy(), weights=x_val, minlength=n)
@@ -231,7 +232,7 @@ def _offer_table(data, model, ctx, v, x_val) -> pd.DataFrame:
         # y = 1 on an offer that orders nothing, a setup it need not pay (y = 0 is feasible)
         y_val = (_values(model, v, "used") > 0.5) & used[y_idx]
         setup_paid[y_idx] = np.where(y_val, offers["setup_cost"].to_numpy()[y_idx], 0.0)
-    cap_total = _offer_capacity_total(data, ctx)
+    cap_total = _offer_capacity_total(ctx, cells)
     return pd.DataFrame({
         "supplier": offers["supplier"].to_numpy(),
         "item": offers["item"].to_numpy(),
@@ -248,8 +249,7 @@ def _offer_table(data, model, ctx, v, x_val) -> pd.DataFrame:
     })
 
 
-def _offer_capacity_total(data: ProcureData, ctx: BuildContext) -> np.ndarray:
-    cells = _offer_periods(data, ctx)
+def _offer_capacity_total(ctx: BuildContext, cells: pd.DataFrame) -> np.ndarray:
     cap = cells["capacity"].to_numpy()
     total = pd.Series(cap).groupby(cells["offer"].to_numpy()).sum(min_count=1)
     out = np.full(len(ctx.offers), np.nan)
@@ -362,8 +362,7 @@ def _supplier_use(data, x, x_val) -> pd.DataFrame:
     return table.sort_values("supplier", kind="stable").reset_index(drop=True)
 
 
-def _offer_use(data, ctx, x_val) -> pd.DataFrame:
-    cells = _offer_periods(data, ctx)
+def _offer_use(data, ctx, x_val, cells: pd.DataFrame) -> pd.DataFrame:
     n_t = len(data.periods)
     key = ctx.x["offer"].to_numpy().astype(np.int64) * n_t + ctx.x["period_pos"].to_numpy()
     quantity = np.bincount(key, weights=x_val, minlength=len(ctx.offers) * n_t)

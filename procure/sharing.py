@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .backends import new_highs, pass_model, read_highs, set_threads
+from .backends import change_bounds, new_highs, pass_model, read_highs, set_threads
 from .branch import LpBranchAndBound
 from .data import ProcureData
 from .model import Model, build_model
@@ -341,8 +341,8 @@ def coalition_costs(
     coalitions = [frozenset(c) for c in coalitions]
     for c in coalitions:
         _check_members(data, c)
-    time_limit = time_limit if time_limit is not None else data.settings.get("time_limit")
-    mip_gap = mip_gap if mip_gap is not None else data.settings.get("mip_gap")
+    time_limit = data.solver_option("time_limit", time_limit)
+    mip_gap = data.solver_option("mip_gap", mip_gap)
     if workers > 1 and len(coalitions) > 1:
         chunks = [coalitions[k::workers] for k in range(workers)]
         # spawn, not fork: a forked child inherits HiGHS's thread scheduler from the parent
@@ -404,15 +404,14 @@ class CoalitionEngine:
         reach = offer_reach(plan, np.isin(plan.partners, list(members)))
         col_upper, row_lower, row_upper = coalition_bounds(plan, data, members, reach)
         big_m = coalition_big_m(plan, reach)
-        self.search.set_bounds(col_upper, row_lower, row_upper)
-        for row, col, value in zip(plan.bigm_row, plan.bigm_col, big_m, strict=True):
-            self.search.change_coefficient(int(row), int(col), float(value))
+        coefficients = list(zip(plan.bigm_row, plan.bigm_col, big_m, strict=True))
+        self.search.set_bounds(col_upper, row_lower, row_upper, coefficients)
         found = self.search.solve(mip_gap=self.gap, time_limit=self.time_limit)
         if found.gave_up and found.status != Status.FEASIBLE:
             if self._fallback is None:
                 self._fallback = _mip_solver(plan.model, self.threads, self.mip_gap)
-            status, cost = _solve_mip(self._fallback, plan.model, col_upper, row_lower, row_upper,
-                                      big_m, plan, self.time_limit)
+            change_bounds(self._fallback, plan.model, col_upper, row_lower, row_upper, coefficients)
+            status, cost = _solve_mip(self._fallback, plan.model, self.time_limit)
         else:
             status, cost = found.status, found.objective
         return CoalitionCost(members, status, cost, time.perf_counter() - start)
@@ -438,12 +437,7 @@ def _mip_solver(model: Model, threads: int | None, mip_gap: float | None):
     return h
 
 
-def _solve_mip(h, model: Model, col_upper, row_lower, row_upper, big_m, plan, time_limit):
-    h.changeColsBounds(model.num_cols, np.arange(model.num_cols, dtype=np.int32), model.col_lower,
-                       col_upper)
-    h.changeRowsBounds(model.num_rows, np.arange(model.num_rows, dtype=np.int32), row_lower, row_upper)
-    for row, col, value in zip(plan.bigm_row, plan.bigm_col, big_m, strict=True):
-        h.changeCoeff(int(row), int(col), float(value))
+def _solve_mip(h, model: Model, time_limit):
     # HiGHS's time limit counts the instance's whole run time, earlier coalitions included
     h.setOptionValue("time_limit", np.inf if time_limit is None else h.getRunTime() + float(time_limit))
     start = time.perf_counter()

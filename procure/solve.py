@@ -37,8 +37,8 @@ def solve(
     >>> result.status
     <Status.OPTIMAL: 'optimal'>
     """
-    time_limit = _setting(data, "time_limit", time_limit)
-    mip_gap = _setting(data, "mip_gap", mip_gap)
+    time_limit = data.solver_option("time_limit", time_limit)
+    mip_gap = data.solver_option("mip_gap", mip_gap)
     start = time.perf_counter()
     model = build_model(data)
     build_seconds = time.perf_counter() - start
@@ -63,10 +63,3 @@ def solve_model(model: Model, *, time_limit=None, mip_gap=None, solver="highs", 
 
     return solve_with_pulp(model, solver=solver, time_limit=time_limit, mip_gap=mip_gap,
                            verbose=verbose)
-
-
-def _setting(data: ProcureData, key: str, given):
-    if given is not None:
-        return given
-    value = data.settings.get(key)
-    return None if value is None else float(value)

@@ -63,8 +63,8 @@ def dask_coalition_costs(
 ) -> pd.DataFrame:
     """:func:`procure.sharing.coalition_costs` on a Dask cluster: the same table, in the same order."""
     coalitions = [frozenset(c) for c in coalitions]
-    mip_gap = mip_gap if mip_gap is not None else data.settings.get("mip_gap")
-    time_limit = time_limit if time_limit is not None else data.settings.get("time_limit")
+    mip_gap = data.solver_option("mip_gap", mip_gap)
+    time_limit = data.solver_option("time_limit", time_limit)
     key = uuid.uuid4().hex
     shipped = client.scatter(data, broadcast=True)
     futures = [

@@ -7,21 +7,11 @@ import math
 
 import pandas as pd
 import pytest
-from workbooks import good_sheets, write_workbook
+from workbooks import good_sheets, set_cell, write_workbook
 
 from procure.errors import InputError, Problem
 from procure.io import read_workbook
 from procure.validate import validate_tables
-
-
-def set_cell(sheets, sheet, row, column, value):
-    """Set the cell at Excel ``row`` under header ``column`` (adding rows as needed)."""
-    rows = sheets[sheet]
-    j = rows[0].index(column)
-    while len(rows) < row:
-        rows.append([None] * len(rows[0]))
-    rows[row - 1][j] = value
-    return sheets
 
 
 def problems(tmp_path, sheets) -> list[Problem]:

@@ -104,3 +104,13 @@ def write_workbook(path: str | Path, sheets: dict[str, list[list]]) -> Path:
                     ws.cell(row=r, column=c, value=value)
     wb.save(path)
     return Path(path)
+
+
+def set_cell(sheets: dict[str, list[list]], sheet: str, row: int, column: str, value):
+    """Set the cell at Excel ``row`` under header ``column`` (adding rows as needed)."""
+    rows = sheets[sheet]
+    j = rows[0].index(column)
+    while len(rows) < row:
+        rows.append([None] * len(rows[0]))
+    rows[row - 1][j] = value
+    return sheets

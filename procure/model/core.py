@@ -108,7 +108,8 @@ def _text(column: pd.Series) -> pd.Series:
 
 
 def _labels(index: pd.DataFrame) -> list[str]:
-    cols = [c for c in index.columns if index[c].dtype == object or str(index[c].dtype) in ("str", "string")]
+    cols = [c for c in index.columns
+            if index[c].dtype == object or str(index[c].dtype) in ("str", "string", "category")]
     if not cols or len(index) == 0:
         return [""] * len(index)
     joined = _text(index[cols[0]])

@@ -179,8 +179,8 @@ def _banned(data: ProcureData, x: pd.DataFrame) -> np.ndarray:
     banned = np.zeros(len(x), dtype=bool)
     bans = data.rules[data.rules["rule"] == "ban"]
     for rule in bans.itertuples(index=False):
-        partner = _opt(rule.partner)
-        mask = item_mask(data, x, _opt(rule.item)) & group_mask(data, x, _opt(rule.group), partner)
+        partner = blank_to_none(rule.partner)
+        mask = item_mask(data, x, blank_to_none(rule.item)) & group_mask(data, x, blank_to_none(rule.group), partner)
         if partner is not None:
             mask &= (x["partner"] == partner).to_numpy()
         banned |= mask
@@ -262,7 +262,7 @@ def _offer_total_bound(x: pd.DataFrame, n_offers: int) -> np.ndarray:
     return out
 
 
-def _opt(value) -> str | None:
+def blank_to_none(value) -> str | None:
     """Blank optional id -> None."""
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return None

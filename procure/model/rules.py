@@ -19,7 +19,7 @@ import pandas as pd
 
 from ..schema import COUNT_RULES, QUANTITY_RULES, SHARE_RULES
 from .core import ModelBuilder
-from .index import BuildContext, _opt, item_mask
+from .index import BuildContext, blank_to_none, item_mask
 
 
 @dataclass
@@ -51,18 +51,31 @@ class _RuleRows:
                 store.append((np.full(len(c), r, dtype=np.int64), c, v))
 
     def commit(self, b: ModelBuilder, name: str) -> None:
-        index = pd.DataFrame(self.meta, columns=list(_META_COLUMNS))
-        cat = _concat
-        b.add_constraints(name, index, cat(self.rows, np.int64), cat(self.cols, np.int64),
-                          cat(self.vals, float), lower=np.array(self.lower, dtype=float),
-                          upper=np.array(self.upper, dtype=float))
-        b.extras.setdefault("rule_reports", {})[name] = {
-            "num": tuple(cat([t[k] for t in self.num], dt) for k, dt in enumerate((np.int64, np.int64, float))),
-            "den": tuple(cat([t[k] for t in self.den], dt) for k, dt in enumerate((np.int64, np.int64, float))),
-        }
+        _add_rule_block(
+            b, name, pd.DataFrame(self.meta, columns=list(_META_COLUMNS)),
+            _concat(self.rows, np.int64), _concat(self.cols, np.int64), _concat(self.vals, float),
+            np.array(self.lower, dtype=float), np.array(self.upper, dtype=float),
+            num=_triplets(self.num), den=_triplets(self.den),
+        )
 
 
 _META_COLUMNS = ("rule_pos", "subject", "sense", "target", "measure")
+
+
+def _triplets(parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> tuple:
+    """(row, column, coefficient) arrays of report terms."""
+    return tuple(_concat([t[k] for t in parts], dt) for k, dt in enumerate((np.int64, np.int64, float)))
+
+
+def _add_rule_block(b: ModelBuilder, name: str, meta: pd.DataFrame, rows, cols, vals, lower, upper,
+                    *, num: tuple | None = None, den: tuple | None = None) -> None:
+    """Add one family's rule rows and what results need to report them (achieved numerator
+    and denominator terms; none for families reported otherwise)."""
+    b.add_constraints(name, meta[list(_META_COLUMNS)], rows, cols, vals, lower=lower, upper=upper)
+    b.extras.setdefault("rule_reports", {})[name] = {
+        "num": num if num is not None else _triplets([]),
+        "den": den if den is not None else _triplets([]),
+    }
 
 
 def _concat(parts, dtype) -> np.ndarray:
@@ -76,7 +89,7 @@ def _rules_of(ctx: BuildContext, kinds: tuple[str, ...]) -> pd.DataFrame:
 
 
 def _scope(ctx: BuildContext, rule) -> np.ndarray:
-    return ctx.partner_mask(_opt(rule.partner)) & ctx.item_mask(_opt(rule.item))
+    return ctx.partner_mask(blank_to_none(rule.partner)) & ctx.item_mask(blank_to_none(rule.item))
 
 
 def add_share_rules(b: ModelBuilder, ctx: BuildContext) -> None:
@@ -122,7 +135,7 @@ def add_share_rules(b: ModelBuilder, ctx: BuildContext) -> None:
                         np.append(cols[mine], t), np.append(weight[mine], -rule.share), upper=0.0,
                         num=(cols[mine], weight[mine]), den=(cols, weight))
             continue
-        in_group = ctx.group_mask(_opt(rule.group), _opt(rule.partner))[scope]
+        in_group = ctx.group_mask(blank_to_none(rule.group), blank_to_none(rule.partner))[scope]
         out.add(dict(rule_pos=rule.rule_pos, subject=None, sense=sense, target=rule.share,
                      measure=measure),
                 cols, (in_group - rule.share) * weight, **bound,
@@ -145,8 +158,8 @@ def add_workshare_rules(b: ModelBuilder, ctx: BuildContext) -> None:
     price = x["base_price"].to_numpy()
     out = _RuleRows()
     for rule in rules.itertuples(index=False):
-        items = ctx.item_mask(_opt(rule.item))
-        partner = _opt(rule.partner)
+        items = ctx.item_mask(blank_to_none(rule.item))
+        partner = blank_to_none(rule.partner)
         partners = [partner] if partner is not None else pd.unique(x.loc[items, "partner"])
         for p in partners:
             home = ctx.data.partners.loc[ctx.data.partners["partner"] == p, "country"].iloc[0]
@@ -183,7 +196,7 @@ def add_quantity_rules(b: ModelBuilder, ctx: BuildContext) -> None:
                              target=rule.quantity, measure="quantity"),
                         mine, np.ones(len(mine)), **bound, num=(mine, np.ones(len(mine))))
             continue
-        chosen = ctx.x_cols[scope & ctx.group_mask(_opt(rule.group), _opt(rule.partner))]
+        chosen = ctx.x_cols[scope & ctx.group_mask(blank_to_none(rule.group), blank_to_none(rule.partner))]
         out.add(dict(rule_pos=rule.rule_pos, subject=None, sense=sense, target=rule.quantity,
                      measure="quantity"),
                 chosen, np.ones(len(chosen)), **bound, num=(chosen, np.ones(len(chosen))))
@@ -208,15 +221,15 @@ def add_supplier_count_rules(b: ModelBuilder, ctx: BuildContext) -> None:
     x_upper = x["upper"].to_numpy()
     per_rule = []
     for rule in rules.itertuples(index=False):
-        partner = _opt(rule.partner)
-        scope = _scope(ctx, rule) & ctx.group_mask(_opt(rule.group), partner)
+        partner = blank_to_none(rule.partner)
+        scope = _scope(ctx, rule) & ctx.group_mask(blank_to_none(rule.group), partner)
         rows = np.flatnonzero(scope)
         # an offer is one (supplier, item) pair: what it can reach within the scope
         reach = np.minimum(np.bincount(x_offer[rows], weights=x_upper[rows], minlength=len(total_bound)),
                            total_bound)
         offers = np.flatnonzero(reach > 0)
         demanded = ctx.demand if partner is None else ctx.demand[ctx.demand["partner"] == partner]
-        items = np.sort(pd.unique(demanded.loc[item_mask(ctx.data, demanded, _opt(rule.item)), "item"]))
+        items = np.sort(pd.unique(demanded.loc[item_mask(ctx.data, demanded, blank_to_none(rule.item)), "item"]))
         per_rule.append((rule, rows, offers, reach[offers], items))
 
     pair_frames = [
@@ -282,13 +295,9 @@ def add_supplier_count_rules(b: ModelBuilder, ctx: BuildContext) -> None:
 def _commit_parts(b: ModelBuilder, name: str, parts: list[dict]) -> None:
     meta = (pd.concat([p["meta"] for p in parts], ignore_index=True) if parts
             else pd.DataFrame(columns=list(_META_COLUMNS)))
-    b.add_constraints(
-        name, meta[list(_META_COLUMNS)],
+    _add_rule_block(
+        b, name, meta,
         _concat([p["rows"] for p in parts], np.int64), _concat([p["cols"] for p in parts], np.int64),
         _concat([p["vals"] for p in parts], float),
-        lower=_concat([p["lower"] for p in parts], float), upper=_concat([p["upper"] for p in parts], float),
+        _concat([p["lower"] for p in parts], float), _concat([p["upper"] for p in parts], float),
     )
-    b.extras.setdefault("rule_reports", {})[name] = {
-        "num": (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)),
-        "den": (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)),
-    }

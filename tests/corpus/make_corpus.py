@@ -34,7 +34,7 @@ from xml.sax.saxutils import escape, quoteattr
 from openpyxl.utils import get_column_letter
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from workbooks import good_sheets  # noqa: E402
+from workbooks import good_sheets, set_cell  # noqa: E402
 
 MiB = 1 << 20
 NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -203,13 +203,7 @@ def good() -> dict[str, list[list]]:
 
 def with_cell(sheet: str, row: int, column: str, value, sheets=None) -> dict[str, list[list]]:
     """The good dataset with the cell at Excel ``row`` under ``column`` set to ``value``."""
-    sheets = sheets or good()
-    rows = sheets[sheet]
-    j = rows[0].index(column)
-    while len(rows) < row:
-        rows.append([None] * len(rows[0]))
-    rows[row - 1][j] = value
-    return sheets
+    return set_cell(sheets or good(), sheet, row, column, value)
 
 
 def _bomb(path: Path, member: str, size: int, *, fill: bytes = b" ") -> None:
