@@ -36,9 +36,9 @@ def _peak_mb() -> float:
 
 def one_pipeline(xlsx: str) -> dict:
     import procure
-    from procure.backends import new_highs, pass_model, read_highs
-    from procure.model import build_model
-    from procure.results import make_result
+    from procure.engine.backends import new_highs, pass_model, read_highs
+    from procure.engine.model import build_model
+    from procure.engine.results import make_result
 
     t = {}
     start = time.perf_counter()
@@ -178,7 +178,7 @@ def demo(ns) -> None:
 
 def coalitions(ns) -> None:
     import procure
-    from procure.sharing import all_coalitions, coalition_costs
+    from procure.analysis.sharing import all_coalitions, coalition_costs
 
     data = procure.datasets.load_demo()
     subsets = all_coalitions(list(data.partners["partner"]))
@@ -196,8 +196,8 @@ def coalitions(ns) -> None:
 
 def dask_speedup(ns) -> None:
     import procure
-    from procure.sharing import all_coalitions
-    from procure.sweep import dask_coalition_costs
+    from procure.analysis.distributed import dask_coalition_costs
+    from procure.analysis.sharing import all_coalitions
 
     data = procure.datasets.load_demo()
     subsets = all_coalitions(list(data.partners["partner"]))[: ns.coalitions]

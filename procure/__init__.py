@@ -17,17 +17,17 @@ DataFrames in, DataFrames out::
 
 from __future__ import annotations
 
-from . import datasets
-from .data import ProcureData
-from .diagnose import Conflict, Diagnosis
-from .errors import InputError, Problem
-from .io import read_tables, read_workbook
-from .model import Model, build_model
-from .results import Result
-from .solve import solve
-from .status import Status
-from .template import write_template
-from .validate import validate_tables
+from procure import datasets
+from procure.data.errors import InputError, Problem
+from procure.data.io import read_tables, read_workbook
+from procure.data.tables import ProcureData
+from procure.data.template import write_template
+from procure.data.validate import validate_tables
+from procure.engine.diagnose import Conflict, Diagnosis
+from procure.engine.model import Model, build_model
+from procure.engine.results import Result
+from procure.engine.solve import solve
+from procure.engine.status import Status
 
 __version__ = "0.1.0"
 

@@ -40,13 +40,13 @@ import numpy as np
 import pandas as pd
 
 try:
-    from procure.data import ProcureData
+    from procure.data.tables import ProcureData
 except ModuleNotFoundError:  # plain `pytest` without the package installed
     import sys
     from pathlib import Path
 
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    from procure.data import ProcureData
+    from procure.data.tables import ProcureData
 
 ALLOCATION_COLUMNS = (
     "partner", "item", "supplier", "supplier_country", "period",

@@ -31,7 +31,7 @@ try:
 except ImportError:  # tests/ is not a package
     from checker import check_solution, recompute_costs
 
-from procure.data import ProcureData
+from procure.data.tables import ProcureData
 
 NAN = math.nan
 

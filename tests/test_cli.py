@@ -35,7 +35,7 @@ def run(*args, timeout=120) -> subprocess.CompletedProcess:
 
 def main(capsys, *args) -> tuple[int, str, str]:
     """Run the CLI in process (for cheap argument-handling checks): exit code, stdout, stderr."""
-    from procure.cli import main as cli_main
+    from procure.cli.main import main as cli_main
 
     try:
         code = cli_main([str(a) for a in args])

@@ -81,7 +81,7 @@ def test_demo_path_and_load_demo():
     path = datasets.demo_path()
     assert path.is_file() and path.name == "demo.xlsx"
     assert cell_values(path) == cell_values(SAMPLE)
-    pytest.importorskip("procure.io")
+    pytest.importorskip("procure.data.io")
     data = datasets.load_demo()
     assert data.summary()["partners"] == 12
     assert data.periods == ("2026", "2027", "2028", "2029", "2030")

@@ -11,8 +11,8 @@ from __future__ import annotations
 import pytest
 
 import procure
-from procure.cli import main as cli_main
-from procure.diagnose import diagnose_infeasibility
+from procure.cli.main import main as cli_main
+from procure.engine.diagnose import diagnose_infeasibility
 
 try:
     from tests.tiny import rule, tiny

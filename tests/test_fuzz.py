@@ -25,11 +25,11 @@ from workbooks import good_sheets
 sys.path.insert(0, str(Path(__file__).parent / "corpus"))
 from make_corpus import E, F, V, write_xlsx  # noqa: E402
 
-from procure.data import ProcureData  # noqa: E402
-from procure.errors import InputError, Problem  # noqa: E402
-from procure.io import read_workbook  # noqa: E402
-from procure.schema import SHEETS  # noqa: E402
-from procure.validate import MAX_ABS_NUMBER, validate_tables  # noqa: E402
+from procure.data.errors import InputError, Problem  # noqa: E402
+from procure.data.io import read_workbook  # noqa: E402
+from procure.data.schema import SHEETS  # noqa: E402
+from procure.data.tables import ProcureData  # noqa: E402
+from procure.data.validate import MAX_ABS_NUMBER, validate_tables  # noqa: E402
 
 FUZZ = settings(max_examples=60, deadline=None, derandomize=True,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])

@@ -47,7 +47,7 @@ def test_tables_have_spec_columns_and_text_ids():
     for name, df in t.items():
         assert list(df.columns) == SPEC_COLUMNS[name], name
     # the same contract as the package's declarative schema (minus its extensions)
-    from procure.schema import SHEETS
+    from procure.data.schema import SHEETS
 
     for name, sheet in SHEETS.items():
         assert SPEC_COLUMNS[name] == [c.name for c in sheet.columns if not c.extension], name

@@ -22,9 +22,9 @@ from workbooks import good_sheets, write_workbook
 sys.path.insert(0, str(Path(__file__).parent / "corpus"))
 from make_corpus import F, Sheet, big_demand, make_corpus, write_xlsx  # noqa: E402
 
-from procure import io as pio  # noqa: E402
-from procure.errors import InputError  # noqa: E402
-from procure.io import read_tables, read_workbook  # noqa: E402
+from procure.data import io as pio  # noqa: E402
+from procure.data.errors import InputError  # noqa: E402
+from procure.data.io import read_tables, read_workbook  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -84,7 +84,7 @@ def test_corpus_has_every_kind(corpus):
 
 _DRIVER = r"""
 import contextlib, io, json, sys, traceback
-from procure.cli import main
+from procure.cli.main import main
 out = []
 for command, path in json.loads(sys.argv[1]):
     err, std = io.StringIO(), io.StringIO()
@@ -152,8 +152,8 @@ def test_nasty_files_bounded_memory(corpus):
     paths = {c.name: str(c.path) for c in corpus if c.name in names}
     code = (
         "import json, resource, sys, time\n"
-        "from procure.io import read_workbook\n"
-        "from procure.errors import InputError\n"
+        "from procure.data.io import read_workbook\n"
+        "from procure.data.errors import InputError\n"
         "out = {}\n"
         "for name, path in json.loads(sys.argv[1]).items():\n"
         "    t = time.perf_counter()\n"

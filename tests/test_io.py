@@ -10,11 +10,11 @@ import openpyxl
 import pytest
 from workbooks import good_sheets, write_workbook
 
-from procure.errors import InputError
-from procure.io import read_tables, read_workbook
-from procure.schema import SETTING_DEFAULTS, SHEET_ORDER, SHEETS
-from procure.template import write_template
-from procure.validate import validate_tables
+from procure.data.errors import InputError
+from procure.data.io import read_tables, read_workbook
+from procure.data.schema import SETTING_DEFAULTS, SHEET_ORDER, SHEETS
+from procure.data.template import write_template
+from procure.data.validate import validate_tables
 
 
 @pytest.fixture

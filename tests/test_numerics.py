@@ -2,7 +2,7 @@
 
 Found with these tests: a binary within HiGHS's integrality tolerance (1e-6) of 0 let an
 offer deliver through ``Q <= M y`` (M ~ 2e7) without its setup cost and below its minimum
-order (:func:`test_big_m_cannot_leak_units_past_a_setup_cost`); procure.backends now
+order (:func:`test_big_m_cannot_leak_units_past_a_setup_cost`); procure.engine.backends now
 polishes every MIP plan (binaries fixed, LP re-solved).
 """
 

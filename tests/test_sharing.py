@@ -10,7 +10,7 @@ from tiny import rule, solved, tiny
 
 import procure
 from benchmarks.generate import generate
-from procure.sharing import (
+from procure.analysis.sharing import (
     GameInfeasible,
     all_coalitions,
     coalition_costs,

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import procure
-from procure.pulp_door import to_pulp, write_lp, write_mps
+from procure.engine.pulp_door import to_pulp, write_lp, write_mps
 
 try:
     from tests.tiny import check_solution, rule, tiny

@@ -8,8 +8,8 @@ distributed = pytest.importorskip("distributed")
 
 import procure  # noqa: E402
 from benchmarks.generate import generate  # noqa: E402
-from procure.sharing import all_coalitions, coalition_costs  # noqa: E402
-from procure.sweep import dask_coalition_costs  # noqa: E402
+from procure.analysis.distributed import dask_coalition_costs  # noqa: E402
+from procure.analysis.sharing import all_coalitions, coalition_costs  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ import pytest
 
 import procure
 from benchmarks.generate import generate, write_xlsx
-from procure.cli import main as cli_main
+from procure.cli.main import main as cli_main
 
 try:
     from tests.checker import check_solution

@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 from workbooks import good_sheets, set_cell, write_workbook
 
-from procure.errors import InputError, Problem
-from procure.io import read_workbook
-from procure.validate import validate_tables
+from procure.data.errors import InputError, Problem
+from procure.data.io import read_workbook
+from procure.data.validate import validate_tables
 
 
 def problems(tmp_path, sheets) -> list[Problem]:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pragma: no cover
-    from procure.data import ProcureData
+    from procure.data.tables import ProcureData
 
 __all__ = ["demo_path", "load_demo"]
 
@@ -38,7 +38,7 @@ def demo_path() -> Path:
 
 def load_demo() -> ProcureData:
     """The demo scenario, read and validated from the packaged workbook."""
-    from procure.io import read_workbook  # lazy: keeps ``import procure.datasets`` light
+    from procure.data.io import read_workbook  # lazy: keeps ``import procure.datasets`` light
 
     ref = resources.files(__name__).joinpath(DEMO_FILE)
     with resources.as_file(ref) as path:

@@ -8,7 +8,7 @@ repository stays small and the zip bombs are never committed::
 
 :func:`make_corpus` returns one :class:`Case` per file with what reading it must give:
 
-* ``refused``: :class:`procure.errors.InputError` with one workbook-level problem whose text
+* ``refused``: :class:`procure.InputError` with one workbook-level problem whose text
   holds ``words`` (not a zip, damaged, zip bomb, macros);
 * ``problem``: :class:`InputError` with a problem at (``sheet``, ``row``, ``column``) whose
   text holds ``words``;

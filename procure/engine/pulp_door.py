@@ -5,7 +5,7 @@ Gurobi, CPLEX or any solver PuLP knows, to write ``.lp`` / ``.mps`` files, or
 to add constraints of your own before solving::
 
     >>> import procure
-    >>> from procure.pulp_door import to_pulp
+    >>> from procure.engine.pulp_door import to_pulp
     >>> data = procure.datasets.load_demo()
     >>> problem, variables = to_pulp(procure.build_model(data))
     >>> problem.sense == 1  # minimise
@@ -22,9 +22,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .backends import SolverOutput
-from .model import Model
-from .status import Status
+from procure.engine.backends import SolverOutput
+from procure.engine.model import Model
+from procure.engine.status import Status
 
 #: short names accepted by ``solve(..., solver=...)``; anything else goes to ``pulp.getSolver``
 SOLVER_ALIASES = {

@@ -27,12 +27,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .backends import change_bounds, new_highs, pass_model, read_highs, set_threads
-from .branch import LpBranchAndBound
-from .data import ProcureData
-from .model import Model, build_model
-from .model.index import item_mask
-from .status import Status
+from procure.analysis.branch import LpBranchAndBound
+from procure.data.tables import ProcureData
+from procure.engine.backends import change_bounds, new_highs, pass_model, read_highs, set_threads
+from procure.engine.model import Model, build_model
+from procure.engine.model.index import item_mask
+from procure.engine.status import Status
 
 Coalition = frozenset[str]
 
@@ -332,7 +332,7 @@ def coalition_costs(
     ``workers > 1`` splits the coalitions over that many local processes.
 
     >>> import procure
-    >>> from procure.sharing import coalition_costs
+    >>> from procure.analysis.sharing import coalition_costs
     >>> data = procure.datasets.load_demo()
     >>> table = coalition_costs(data, [["DE"], ["FR"], ["DE", "FR"]])
     >>> list(table["size"])
@@ -395,7 +395,7 @@ class CoalitionEngine:
         if not members:
             return CoalitionCost(members, Status.OPTIMAL, 0.0, 0.0)
         if needs_literal_model(plan, members):
-            from .solve import solve
+            from procure.engine.solve import solve
 
             res = solve(coalition_data(data, members), time_limit=self.time_limit,
                         mip_gap=self.mip_gap, threads=self.threads, diagnose=False)

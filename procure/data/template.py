@@ -16,8 +16,8 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from .schema import SETTING_DEFAULTS, SETTING_HELP, SHEET_ORDER, SHEETS, Column
-from .validate import HELP_SHEET
+from procure.data.schema import SETTING_DEFAULTS, SETTING_HELP, SHEET_ORDER, SHEETS, Column
+from procure.data.validate import HELP_SHEET
 
 __all__ = ["write_template"]
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..data import ProcureData
+from procure.data.tables import ProcureData
 
 
 @dataclass

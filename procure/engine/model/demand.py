@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .core import ModelBuilder
-from .index import BuildContext
+from procure.engine.model.core import ModelBuilder
+from procure.engine.model.index import BuildContext
 
 
 def add_deliveries(b: ModelBuilder, ctx: BuildContext) -> None:

@@ -26,11 +26,11 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from .backends import new_highs, pass_model, read_highs
-from .data import ProcureData
-from .model import Model, build_model
-from .model.core import Block
-from .results import rule_label
+from procure.data.tables import ProcureData
+from procure.engine.backends import new_highs, pass_model, read_highs
+from procure.engine.model import Model, build_model
+from procure.engine.model.core import Block
+from procure.engine.results import rule_label
 
 #: extra cost of relaxing a row of these blocks, to break ties (module docstring); larger than
 #: the whole 1e-3 slack term, far smaller than one more relaxed row

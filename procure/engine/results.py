@@ -14,11 +14,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .backends import SolverOutput
-from .data import ProcureData
-from .model import Model
-from .model.index import BuildContext, period_capacity
-from .status import Status
+from procure.data.tables import ProcureData
+from procure.engine.backends import SolverOutput
+from procure.engine.model import Model
+from procure.engine.model.index import BuildContext, period_capacity
+from procure.engine.status import Status
 
 #: values below this (relative to 1 unit) are solver noise, reported as 0
 ZERO = 1e-7
@@ -100,7 +100,7 @@ class Result:
     def to_excel(self, path, extra: dict[str, pd.DataFrame] | None = None) -> None:
         """Write a formatted results workbook: a Summary sheet, then one sheet per table,
         then ``extra`` tables (e.g. ``{"Savings": procure.sharing.savings(data, result)}``)."""
-        from .report import write_results
+        from procure.engine.report import write_results
 
         write_results(self, path, extra=extra)
 

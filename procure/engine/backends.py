@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .model import Model
-from .status import Status
+from procure.engine.model import Model
+from procure.engine.status import Status
 
 #: the polishing LP may run this long after a time limit has stopped the MIP (seconds)
 POLISH_GRACE = 1.0

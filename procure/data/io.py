@@ -38,10 +38,10 @@ import numpy as np
 import pandas as pd
 from python_calamine import CalamineWorkbook, ZipError
 
-from .data import ProcureData
-from .errors import InputError, Problem
-from .schema import SHEETS
-from .validate import (
+from procure.data.errors import InputError, Problem
+from procure.data.schema import SHEETS
+from procure.data.tables import ProcureData
+from procure.data.validate import (
     BAD,
     HELP_SHEET,
     RawTables,

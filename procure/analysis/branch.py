@@ -27,9 +27,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .backends import change_bounds, new_highs, pass_model, set_threads
-from .model import Model
-from .status import Status
+from procure.engine.backends import change_bounds, new_highs, pass_model, set_threads
+from procure.engine.model import Model
+from procure.engine.status import Status
 
 INTEGRAL = 1e-9
 

@@ -29,8 +29,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .core import ModelBuilder
-from .index import BuildContext
+from procure.engine.model.core import ModelBuilder
+from procure.engine.model.index import BuildContext
 
 
 def plan_tiers(ctx: BuildContext) -> None:

@@ -7,14 +7,14 @@ docstring (docs/constraints.md collects them into a catalogue).
 
 from __future__ import annotations
 
-from ..data import ProcureData
-from .budget import add_budgets
-from .capacity import add_offer_capacity, add_shared_capacity
-from .core import Block, Model, ModelBuilder
-from .demand import add_deliveries, add_demand, add_shortfall
-from .index import BuildContext, build_context
-from .orders import add_pooled_quantity, plan_tiers
-from .rules import (
+from procure.data.tables import ProcureData
+from procure.engine.model.budget import add_budgets
+from procure.engine.model.capacity import add_offer_capacity, add_shared_capacity
+from procure.engine.model.core import Block, Model, ModelBuilder
+from procure.engine.model.demand import add_deliveries, add_demand, add_shortfall
+from procure.engine.model.index import BuildContext, build_context
+from procure.engine.model.orders import add_pooled_quantity, plan_tiers
+from procure.engine.model.rules import (
     add_quantity_rules,
     add_share_rules,
     add_supplier_count_rules,

@@ -24,8 +24,8 @@ from collections.abc import Iterable
 
 import pandas as pd
 
-from .data import ProcureData
-from .sharing import Coalition, CoalitionCost, CoalitionEngine
+from procure.analysis.sharing import Coalition, CoalitionCost, CoalitionEngine
+from procure.data.tables import ProcureData
 
 #: engines kept by each worker process, by data key (the newest few data sets)
 _ENGINES: dict[str, CoalitionEngine] = {}

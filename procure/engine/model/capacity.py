@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .core import ModelBuilder
-from .index import BuildContext, period_capacity
+from procure.engine.model.core import ModelBuilder
+from procure.engine.model.index import BuildContext, period_capacity
 
 
 def add_offer_capacity(b: ModelBuilder, ctx: BuildContext) -> None:

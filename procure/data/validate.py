@@ -23,9 +23,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .data import ProcureData, period_sort_key
-from .errors import InputError, Problem
-from .schema import (
+from procure.data.errors import InputError, Problem
+from procure.data.schema import (
     COUNT_RULES,
     EACH_GROUP_RULES,
     EACH_GROUPS,
@@ -37,6 +36,7 @@ from .schema import (
     Column,
     Sheet,
 )
+from procure.data.tables import ProcureData, period_sort_key
 
 __all__ = ["RawTables", "validate_tables", "table_attribute", "MAX_ABS_NUMBER"]
 

@@ -1,28 +1,17 @@
-"""``procure`` on the command line.
-
-Exit codes: 0 a plan was found (or the workbook is valid), 1 no plan
-(infeasible, time limit without a plan, solver error), 2 bad input or usage.
-Input problems are printed as a list, never as a traceback.
-"""
+"""``procure solve``, ``validate``, ``template`` and ``export``: one workbook, one plan."""
 
 from __future__ import annotations
 
-import argparse
 import json
-import math
 import sys
 from pathlib import Path
 
-from .errors import InputError
-
-EXIT_OK, EXIT_NO_PLAN, EXIT_INPUT = 0, 1, 2
+from procure.cli.common import EXIT_NO_PLAN, EXIT_OK, check_out, json_ready
 
 
-def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="procure", description="Cooperative defence procurement optimiser.")
-    sub = p.add_subparsers(dest="command", required=True)
-
+def add_parsers(sub) -> None:
     s = sub.add_parser("solve", help="solve a workbook and report the plan")
+    s.set_defaults(handler=_solve)
     s.add_argument("workbook", type=Path)
     s.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     s.add_argument("--out", type=Path, help="write a formatted results workbook (.xlsx)")
@@ -34,45 +23,27 @@ def _parser() -> argparse.ArgumentParser:
                    help="also solve each partner alone and report what pooling saves it")
 
     v = sub.add_parser("validate", help="check a workbook against the contract")
+    v.set_defaults(handler=_validate)
     v.add_argument("workbook", type=Path)
     v.add_argument("--json", action="store_true")
 
     t = sub.add_parser("template", help="write a blank workbook with help")
+    t.set_defaults(handler=_template)
     t.add_argument("out", type=Path)
 
     e = sub.add_parser("export", help="write the model as .lp or .mps (through PuLP)")
+    e.set_defaults(handler=_export)
     e.add_argument("workbook", type=Path)
     group = e.add_mutually_exclusive_group(required=True)
     group.add_argument("--lp", type=Path)
     group.add_argument("--mps", type=Path)
-    return p
-
-
-def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    try:
-        return {"solve": _solve, "validate": _validate, "template": _template,
-                "export": _export}[args.command](args)
-    except InputError as exc:
-        if getattr(args, "json", False):
-            print(json.dumps({"status": "input_error", "problems": [_problem(p) for p in exc.problems]}))
-        print(exc.report(), file=sys.stderr)
-        return EXIT_INPUT
-    except ValueError as exc:  # bad option values (unknown solver, ...)
-        print(f"procure: {exc}", file=sys.stderr)
-        return EXIT_INPUT
-
-
-def _problem(p) -> dict:
-    return {"sheet": p.sheet, "row": p.row, "column": p.column,
-            "value": None if p.value is None else str(p.value), "message": p.message, "fix": p.fix}
 
 
 def _solve(args) -> int:
-    from .io import read_workbook
-    from .solve import solve
+    from procure.data.io import read_workbook
+    from procure.engine.solve import solve
 
-    _check_out(args.out)
+    check_out(args.out)
     data = read_workbook(args.workbook)
     for w in data.warnings:
         print(f"warning: {w}", file=sys.stderr)
@@ -80,7 +51,7 @@ def _solve(args) -> int:
                    verbose=args.verbose)
     saved = None
     if args.savings and result.has_plan:
-        from .sharing import savings
+        from procure.analysis.sharing import savings
 
         saved = savings(data, result, time_limit=args.time_limit, mip_gap=args.mip_gap)
     if args.out:
@@ -89,7 +60,7 @@ def _solve(args) -> int:
         summary = result.summary()
         if saved is not None:
             summary["savings"] = saved.to_dict(orient="records")
-        print(json.dumps(_json_ready(summary)))
+        print(json.dumps(json_ready(summary)))
     else:
         _print_human(result)
         if saved is not None:
@@ -134,7 +105,7 @@ def _print_savings(saved, currency: str) -> None:
 
 
 def _validate(args) -> int:
-    from .io import read_workbook
+    from procure.data.io import read_workbook
 
     data = read_workbook(args.workbook)
     if args.json:
@@ -148,18 +119,18 @@ def _validate(args) -> int:
 
 
 def _template(args) -> int:
-    from .template import write_template
+    from procure.data.template import write_template
 
-    _check_out(args.out)
+    check_out(args.out)
     write_template(args.out)
     print(f"blank template written to {args.out}")
     return EXIT_OK
 
 
 def _export(args) -> int:
-    from .io import read_workbook
-    from .model import build_model
-    from .pulp_door import write_lp, write_mps
+    from procure.data.io import read_workbook
+    from procure.engine.model import build_model
+    from procure.engine.pulp_door import write_lp, write_mps
 
     target = args.lp or args.mps
     data = read_workbook(args.workbook)
@@ -167,24 +138,3 @@ def _export(args) -> int:
     (write_lp if args.lp else write_mps)(model, target)
     print(f"model written to {target} ({model.num_cols} variables, {model.num_rows} constraints)")
     return EXIT_OK
-
-
-def _check_out(path: Path | None) -> None:
-    if path is not None and path.suffix.lower() != ".xlsx":
-        raise ValueError(f"output {path} must end in .xlsx")
-
-
-def _json_ready(obj):
-    if isinstance(obj, dict):
-        return {k: _json_ready(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_json_ready(v) for v in obj]
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    if hasattr(obj, "item"):  # numpy scalars
-        return _json_ready(obj.item())
-    return obj
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

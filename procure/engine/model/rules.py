@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..schema import COUNT_RULES, QUANTITY_RULES, SHARE_RULES
-from .core import ModelBuilder
-from .index import BuildContext, blank_to_none, item_mask
+from procure.data.schema import COUNT_RULES, QUANTITY_RULES, SHARE_RULES
+from procure.engine.model.core import ModelBuilder
+from procure.engine.model.index import BuildContext, blank_to_none, item_mask
 
 
 @dataclass

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import time
 
-from .backends import solve_highs
-from .data import ProcureData
-from .model import Model, build_model
-from .results import Result, make_result
-from .status import Status
+from procure.data.tables import ProcureData
+from procure.engine.backends import solve_highs
+from procure.engine.model import Model, build_model
+from procure.engine.results import Result, make_result
+from procure.engine.status import Status
 
 SOLVERS = ("highs", "cbc")
 
@@ -46,7 +46,7 @@ def solve(
                       verbose=verbose, threads=threads)
     result = make_result(data, model, out, build_seconds)
     if result.status == Status.INFEASIBLE and diagnose:
-        from .diagnose import diagnose_infeasibility
+        from procure.engine.diagnose import diagnose_infeasibility
 
         result.diagnosis = diagnose_infeasibility(data, time_limit=time_limit)
         result.message += ": " + result.diagnosis.headline()
@@ -59,7 +59,7 @@ def solve_model(model: Model, *, time_limit=None, mip_gap=None, solver="highs", 
     if solver == "highs":
         return solve_highs(model, time_limit=time_limit, mip_gap=mip_gap, verbose=verbose,
                            threads=threads)
-    from .pulp_door import solve_with_pulp
+    from procure.engine.pulp_door import solve_with_pulp
 
     return solve_with_pulp(model, solver=solver, time_limit=time_limit, mip_gap=mip_gap,
                            verbose=verbose)
