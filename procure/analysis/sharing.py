@@ -29,7 +29,14 @@ import pandas as pd
 
 from procure.analysis.branch import LpBranchAndBound
 from procure.data.tables import ProcureData
-from procure.engine.backends import change_bounds, new_highs, pass_model, read_highs, set_threads
+from procure.engine.backends import (
+    DEFAULT_MIP_GAP,
+    change_bounds,
+    new_highs,
+    pass_model,
+    read_highs,
+    set_threads,
+)
 from procure.engine.model import Model, build_model
 from procure.engine.model.index import item_mask
 from procure.engine.status import Status
@@ -380,7 +387,7 @@ class CoalitionEngine:
         self.plan = plan_coalitions(data)
         model = self.plan.model
         self.mip_gap = mip_gap
-        self.gap = 1e-4 if mip_gap is None else float(mip_gap)  # HiGHS's own default
+        self.gap = DEFAULT_MIP_GAP if mip_gap is None else float(mip_gap)
         self.time_limit = time_limit
         self.threads = threads
         tiers = model.variables["tier_chosen"]

@@ -18,6 +18,10 @@ import numpy as np
 from procure.engine.model import Model
 from procure.engine.status import Status
 
+#: the relative MIP gap used when neither the caller nor the workbook's Settings give one
+#: (HiGHS's own default today; every solver door and every many-solve engine reads it here)
+DEFAULT_MIP_GAP = 1e-4
+
 #: the polishing LP may run this long after a time limit has stopped the MIP (seconds)
 POLISH_GRACE = 1.0
 
