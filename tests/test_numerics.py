@@ -133,19 +133,22 @@ def rescale(tables: dict[str, pd.DataFrame], price_exp: list[int], qty_exp: list
     smallest = t["Demand"].groupby("item")["quantity"].min()
     ps = {i: 10.0 ** e / cheapest[i] for i, e in zip(items, price_exp, strict=True)}
     qs = {i: 10.0 ** e / smallest[i] for i, e in zip(items, qty_exp, strict=True)}
-    op, oq = o["item"].map(ps), o["item"].map(qs)
+    def factor(items, by):  # float even when the table is empty (an empty str column maps to str)
+        return items.map(by).astype(float)
+
+    op, oq = factor(o["item"], ps), factor(o["item"], qs)
     o["unit_price"] *= op
     o["capacity"] *= oq
     o["min_order"] *= oq
     o["setup_cost"] *= op * oq
     o["capacity_use"] /= oq
-    t["Demand"]["quantity"] *= t["Demand"]["item"].map(qs)
-    t["Capacity"]["capacity"] *= t["Capacity"]["item"].map(qs)
+    t["Demand"]["quantity"] *= factor(t["Demand"]["item"], qs)
+    t["Capacity"]["capacity"] *= factor(t["Capacity"]["item"], qs)
     pt = t["PriceTiers"]
-    pt["min_quantity"] *= pt["item"].map(qs)
-    pt["unit_price"] *= pt["item"].map(ps)
+    pt["min_quantity"] *= factor(pt["item"], qs)
+    pt["unit_price"] *= factor(pt["item"], ps)
     it = t["Items"]
-    it["shortfall_penalty"] *= it["item"].map(ps)
+    it["shortfall_penalty"] *= factor(it["item"], ps)
     t["Partners"]["budget"] = np.nan
     r = t["Rules"]
     if len(r):
