@@ -286,13 +286,19 @@ def coalition_bounds(plan: CoalitionPlan, data: ProcureData, members: Coalition,
             pool = qty[scope].sum()
             factor = qty[scope][member_mask[scope]].sum() / pool if pool > 0 else 0.0
             row = plan.scaled_rows[k]
-            row_lower[row] = plan.scaled_lower[k] * factor
-            row_upper[row] = plan.scaled_upper[k] * factor
+            # only the finite side scales: the open side of a min/max row is infinite, and
+            # inf x 0 (a coalition demanding none of the rule's items) would be NaN
+            row_lower[row] = _scaled(plan.scaled_lower[k], factor)
+            row_upper[row] = _scaled(plan.scaled_upper[k], factor)
     for row, demanders in zip(plan.count_rows, plan.count_demanders, strict=True):
         if not inside[demanders].any():
             row_lower[row] = -np.inf
             row_upper[row] = np.inf
     return col_upper, row_lower, row_upper
+
+
+def _scaled(bound: float, factor: float) -> float:
+    return bound * factor if np.isfinite(bound) else bound
 
 
 def _fix_unreachable(plan: CoalitionPlan, m: Model, col_upper: np.ndarray, reach: np.ndarray) -> None:
