@@ -42,21 +42,23 @@ import pandas as pd
 #: sheet -> SPEC column names, in SPEC order
 SPEC_COLUMNS: dict[str, list[str]] = {
     "Partners": ["partner", "name", "country", "budget"],
-    "Items": ["item", "name", "unit", "category", "shortfall_penalty"],
+    "Items": ["item", "name", "unit", "category", "shortfall_penalty", "whole_units"],
     "Suppliers": ["supplier", "name", "country", "capacity"],
     "Offers": [
         "supplier", "item", "unit_price", "capacity", "capacity_use", "min_order",
-        "setup_cost", "first_period", "discount",
+        "setup_cost", "first_period", "discount", "surge",
     ],
     "Demand": ["partner", "item", "period", "quantity"],
     "Capacity": ["supplier", "item", "period", "capacity"],
     "PriceTiers": ["supplier", "item", "min_quantity", "unit_price"],
     "Transport": ["from_country", "to_partner", "cost_per_unit", "item"],
     "Blocs": ["bloc", "country"],
+    "Substitutes": ["item", "substitute", "partner"],
     "Rules": ["rule", "partner", "item", "group", "share", "quantity"],
     "Settings": ["key", "value"],
 }
 
+#: rule types drawn by ``rule_density`` (``n_minus_1`` has an option of its own)
 RULE_TYPES = (
     "ban", "min_share", "max_share", "min_value_share", "max_value_share", "workshare",
     "min_quantity", "max_quantity", "min_suppliers", "max_suppliers",
@@ -65,6 +67,7 @@ RULE_TYPES = (
 _STR_COLUMNS = {
     "partner", "name", "country", "item", "unit", "category", "supplier", "first_period",
     "discount", "period", "from_country", "to_partner", "bloc", "rule", "group", "key", "value",
+    "substitute", "whole_units",
 }
 
 
@@ -115,12 +118,23 @@ def generate(
     shortfall: bool = False,
     budgets: bool = False,
     seed: int = 0,
+    substitutes: bool = False,
+    surge: bool = False,
+    n_minus_1: bool = False,
 ) -> dict[str, pd.DataFrame]:
     """A random feasible instance: {SPEC sheet name: DataFrame with SPEC columns}.
 
     Variables ~ partners x items x offers_per_item x periods (every partner
     demands every item in every period).  ``rule_density`` is the expected number
     of rules per partner.  The same arguments always give the same tables.
+
+    ``substitutes``: Substitutes rows between items of one category (they only add
+    deliveries, so the witness stays feasible). ``surge``: Offers.surge values.
+    ``n_minus_1``: one or two n_minus_1 rules whose share is at least the largest share of
+    the scope's witness deliveries that one supplier (or one country) makes, so the witness
+    minus the lost supplier's deliveries is a re-covery within capacity. These options draw
+    from a random stream of their own: the rest of the instance is the same with or without
+    them.
     """
     P, I, K, T = int(partners), int(items), int(offers_per_item), int(periods)  # noqa: E741
     if min(P, I, K, T) < 1:
@@ -462,6 +476,43 @@ def generate(
         kinds = np.array(["all_units", "incremental"], dtype=object)
         discount = np.where(has, kinds[rng.integers(0, 2, (I, K))], discount)
 
+    # ---- supply-chain security and standards (a random stream of their own) ------------
+    extra = np.random.default_rng([int(seed), 11])
+    sub_rows: dict[str, list] = {"item": [], "substitute": [], "partner": []}
+    if substitutes:
+        for a in range(I):
+            for b in range(I):
+                if a != b and item_cat[a] == item_cat[b] and extra.random() < 0.5:
+                    who = None if extra.random() < 0.5 else str(partner_ids[int(extra.integers(P))])
+                    sub_rows["item"].append(str(item_ids[a]))
+                    sub_rows["substitute"].append(str(item_ids[b]))
+                    sub_rows["partner"].append(who)
+    surge_col = np.zeros((I, K))
+    if surge:
+        surge_col = np.where(extra.random((I, K)) < 0.6,
+                             np.ceil(xt.max(axis=2) * extra.uniform(0.05, 0.5, (I, K))), 0.0)
+    if n_minus_1:
+        for _ in range(int(extra.integers(1, 3))):
+            pidx = None if extra.random() < 0.5 else int(extra.integers(P))
+            imask = np.zeros(I, bool)
+            imask[extra.choice(I, size=int(extra.integers(1, min(I, 2) + 1)), replace=False)] = True
+            ilabel = str(item_ids[imask][0]) if imask.sum() == 1 else None
+            if ilabel is None:
+                imask[:] = True
+            by_country = extra.random() < 0.3
+            key = offer_cty if by_country else offer_sup
+            a = xs if pidx is None else xs[pidx:pidx + 1]
+            per = a[:, imask, :].sum(axis=0)  # (|items|, K): witness deliveries per offer
+            total = float(per.sum())
+            if total <= 0:
+                continue
+            worst = float(np.bincount(key[imask].ravel(), weights=per.ravel()).max()) / total
+            share = _ceil3(worst + (1.0 - worst) * extra.uniform(0.0, 0.5))
+            rules.append({"rule": "n_minus_1",
+                          "partner": None if pidx is None else str(partner_ids[pidx]),
+                          "item": ilabel, "group": "each_country" if by_country else None,
+                          "share": share, "quantity": np.nan, "_order": len(rules)})
+
     # ---- tables -----------------------------------------------------------------------
     tables: dict[str, pd.DataFrame] = {}
     budget = np.full(P, np.nan)
@@ -502,6 +553,7 @@ def generate(
         "setup_cost": setup_cost.ravel(),
         "first_period": fp_col.ravel(),
         "discount": discount.ravel(),
+        "surge": surge_col.ravel(),
     })
     tables["Demand"] = _frame("Demand", {
         "partner": np.repeat(partner_ids, I * T),
@@ -524,6 +576,7 @@ def generate(
         "bloc": [b for b, mem in bloc_members.items() for _ in mem],
         "country": [countries[c] for mem in bloc_members.values() for c in mem],
     })
+    tables["Substitutes"] = _frame("Substitutes", sub_rows)
     tables["Rules"] = _frame("Rules", {
         c: [r[c] for r in rules] for c in SPEC_COLUMNS["Rules"]
     } if rules else {})
@@ -569,7 +622,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--offers-per-item", type=int, default=4)
     ap.add_argument("--periods", type=int, default=4)
     ap.add_argument("--rule-density", type=float, default=0.0)
-    for flag in ("tiers", "setup", "min-orders", "shared-capacity", "shortfall", "budgets"):
+    for flag in ("tiers", "setup", "min-orders", "shared-capacity", "shortfall", "budgets",
+                 "substitutes", "surge", "n-minus-1"):
         ap.add_argument(f"--{flag}", action="store_true")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", required=True, help="workbook to write (.xlsx)")
@@ -579,6 +633,7 @@ def main(argv: list[str] | None = None) -> int:
         partners=a.partners, items=a.items, offers_per_item=a.offers_per_item, periods=a.periods,
         rule_density=a.rule_density, tiers=a.tiers, setup=a.setup, min_orders=a.min_orders,
         shared_capacity=a.shared_capacity, shortfall=a.shortfall, budgets=a.budgets, seed=a.seed,
+        substitutes=a.substitutes, surge=a.surge, n_minus_1=a.n_minus_1,
     )
     t1 = time.perf_counter()
     write_xlsx(tables, a.out)

@@ -11,8 +11,8 @@ DataFrames in, DataFrames out::
     >>> result = procure.solve(data, time_limit=30)
     >>> result.status.value
     'optimal'
-    >>> sorted(result.allocation.columns)[:3]
-    ['base_price', 'cost', 'item']
+    >>> list(result.allocation.columns[:4])
+    ['partner', 'item', 'demand_item', 'supplier']
 """
 
 from __future__ import annotations

@@ -26,7 +26,13 @@ in the module's commit):
   over those periods;
 * ``domestic`` with a blank partner (only legal for ``ban``) is evaluated per
   order: supplier country == the ordering partner's country;
-* a blank ``group`` means every supplier.
+* a blank ``group`` means every supplier;
+* with Substitutes, an allocation row names the item delivered (``item``) and the demand
+  it serves (``demand_item``, taken as ``item`` when the column is absent): demand is
+  balanced on ``demand_item``, everything else (capacity, prices, budgets, rules) on
+  ``item``, and the pair must be allowed by a Substitutes row for the partner or for every
+  partner;
+* a ``whole_units`` item is delivered in whole numbers (within the tolerance).
 """
 
 from __future__ import annotations
@@ -160,10 +166,20 @@ class _Ctx:
         self.items = [_id(i) for i in data.items["item"]]
         self.category: dict[str, str | None] = {}
         self.penalty: dict[str, float] = {}
+        self.whole: set[str] = set()
         for r in data.items.itertuples(index=False):
             i = _id(r.item)
             self.category[i] = _id(getattr(r, "category", None))
             self.penalty[i] = _num(getattr(r, "shortfall_penalty", None))
+            if getattr(r, "whole_units", False) is True or str(getattr(r, "whole_units", "")
+                                                              ).strip().lower() == "yes":
+                self.whole.add(i)
+        # (demand item, delivered item) -> partners allowed (None: every partner)
+        self.accepts: dict[tuple[str, str], set] = defaultdict(set)
+        subs = getattr(data, "substitutes", None)
+        if subs is not None and len(subs):
+            for r in subs.itertuples(index=False):
+                self.accepts[(_id(r.item), _id(r.substitute))].add(_id(r.partner))
 
         self.suppliers = [_id(s) for s in data.suppliers["supplier"]]
         self.supplier_country: dict[str, str] = {}
@@ -347,7 +363,7 @@ _ID_COLS = ("partner", "item", "supplier", "period")
 def _allocation_frame(ctx: _Ctx, alloc, v: _Violations | None) -> pd.DataFrame:
     """Normalised allocation with derived columns (never mutates the input)."""
     cols = list(_ID_COLS) + [
-        "quantity", "s_country", "p_country", "base", "cpu",
+        "demand_item", "quantity", "s_country", "p_country", "base", "cpu",
         "r_unit_price", "r_transport", "r_cost", "r_base", "r_s_country",
     ]
     if alloc is None:
@@ -361,6 +377,8 @@ def _allocation_frame(ctx: _Ctx, alloc, v: _Violations | None) -> pd.DataFrame:
         return pd.DataFrame({c: [] for c in cols})
     n = len(alloc)
     A = pd.DataFrame({c: [_id(x) for x in alloc[c]] for c in _ID_COLS}, dtype=object)
+    A["demand_item"] = ([_id(x) for x in alloc["demand_item"]] if "demand_item" in alloc.columns
+                        else list(A["item"]))
     A["quantity"] = pd.to_numeric(alloc["quantity"], errors="coerce").to_numpy(float)
 
     def opt(c):
@@ -419,7 +437,7 @@ def recompute_costs(
             setup += o["setup_cost"]
     transport = float((A["cpu"] * A["quantity"]).sum()) if len(A) else 0.0
     delivered = (
-        A.groupby(["partner", "item", "period"])["quantity"].sum().to_dict() if len(A) else {}
+        A.groupby(["partner", "demand_item", "period"])["quantity"].sum().to_dict() if len(A) else {}
     )
     shortfall = 0.0
     for (p, i, t), d in ctx.demand.items():
@@ -475,10 +493,12 @@ def check_solution(data: ProcureData, result, *, rtol: float = 1e-6, atol: float
 
 def _check_rows(ctx: _Ctx, A: pd.DataFrame, v: _Violations) -> None:
     tol = ctx.tol
-    dup = A.duplicated(list(_ID_COLS), keep=False)
+    keys_cols = [*_ID_COLS, "demand_item"]
+    dup = A.duplicated(keys_cols, keep=False)
     if dup.any():
-        keys = sorted({tuple(r) for r in A.loc[dup, list(_ID_COLS)].itertuples(index=False)})
-        v.add("allocation", f"duplicate rows for (partner, item, supplier, period) {keys}")
+        keys = sorted({tuple(r) for r in A.loc[dup, keys_cols].itertuples(index=False)})
+        v.add("allocation", f"duplicate rows for (partner, item, supplier, period, demand_item) "
+              f"{keys}")
     for r in A.itertuples(index=False):
         where = f"allocation ({r.partner}, {r.item}, {r.supplier}, {r.period})"
         q = r.quantity
@@ -487,6 +507,13 @@ def _check_rows(ctx: _Ctx, A: pd.DataFrame, v: _Violations) -> None:
             continue
         if q < -tol.of(q):
             v.add("allocation", f"{where}: negative quantity {_fmt(q)}")
+        if r.item in ctx.whole and abs(q - round(q)) > tol.of(q):
+            v.add("whole_units", f"{where}: {_fmt(q)} is not a whole number of {r.item} "
+                  "(Items.whole_units = yes)")
+        if r.demand_item != r.item and not ({r.partner, None} & ctx.accepts.get(
+                (r.demand_item, r.item), set())):
+            v.add("substitutes", f"{where}: delivered against the demand for {r.demand_item}, "
+                  f"but no Substitutes row lets {r.partner} take {r.item} for it")
         key = (r.supplier, r.item)
         if key not in ctx.offers:
             v.add("offer", f"{where}: no offer exists for supplier {r.supplier}, item {r.item}")
@@ -515,7 +542,7 @@ def _check_demand(ctx: _Ctx, A: pd.DataFrame, fulfil, v: _Violations) -> float:
     """Demand equality and shortfall rules; returns the recomputed shortfall cost."""
     tol = ctx.tol
     delivered = (
-        A.groupby(["partner", "item", "period"])["quantity"].sum().to_dict() if len(A) else {}
+        A.groupby(["partner", "demand_item", "period"])["quantity"].sum().to_dict() if len(A) else {}
     )
     sf: dict[tuple[str, str, str], tuple[float, float]] = {}
     if fulfil is None:

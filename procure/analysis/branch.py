@@ -75,7 +75,7 @@ class LpBranchAndBound:
         start = time.perf_counter()
         best = np.inf
         nodes = 0
-        # (priority key, tie-break, parent's bound, lower, upper of the binaries)
+        # (priority key, tie-break, parent's bound, lower, upper of the integer columns)
         heap = [(-np.inf, 0, -np.inf, self.model.col_lower[ints].copy(), self._col_upper[ints].copy())]
         counter = 1
         while heap:
@@ -102,12 +102,21 @@ class LpBranchAndBound:
             if not free.any():
                 best = objective
                 continue
-            score = np.where(free, 1.0 - np.abs(values - 0.5) + 2.0 * self.priority, -np.inf)
+            # the most fractional column (binaries, and whole-unit deliveries: any integer)
+            below = np.floor(values)
+            score = np.where(free, 1.0 - np.abs(values - below - 0.5) + 2.0 * self.priority,
+                             -np.inf)
             j = int(np.argmax(score))
-            nearest = float(np.round(values[j]))
-            for value in (1.0 - nearest, nearest):
+            down, up_side = float(below[j]), float(below[j]) + 1.0
+            nearest_is_up = values[j] - below[j] >= 0.5
+            # children: x <= floor and x >= floor + 1; the one nearer the LP value on top
+            children = ((down, up_side) if nearest_is_up else (up_side, down))
+            for value in children:
                 lo, up = lower.copy(), upper.copy()
-                lo[j] = up[j] = value
+                if value == down:
+                    up[j] = value
+                else:
+                    lo[j] = value
                 # until there is an incumbent, dive (newest node first); then best bound first
                 key = objective if np.isfinite(best) else -np.inf
                 heapq.heappush(heap, (key, -counter, objective, lo, up))

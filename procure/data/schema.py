@@ -14,6 +14,7 @@ Column kinds
 ``text``    free text (names, units).
 ``choice``  one of ``choices`` (matched case-insensitively).
 ``integer`` a whole number.
+``yesno``   yes or no (also TRUE/FALSE, 1/0), read as a bool.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-ColumnKind = Literal["id", "period", "number", "text", "choice", "integer"]
+ColumnKind = Literal["id", "period", "number", "text", "choice", "integer", "yesno"]
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,8 @@ class Column:
             return "required"
         if self.default is None:
             return "none"
+        if self.kind == "yesno":
+            return "yes" if self.default else "no"
         return str(self.default)
 
 
@@ -92,6 +95,9 @@ COUNT_RULES = ("min_suppliers", "max_suppliers")
 #: groups that expand to one constraint per supplier / per country
 EACH_GROUPS = ("each_supplier", "each_country")
 EACH_GROUP_RULES = ("max_share", "max_value_share", "max_quantity")
+#: values a yes/no cell may hold (case-insensitive), and what they mean
+YES_NO = {"yes": True, "no": False, "true": True, "false": False, "1": True, "0": False,
+          "y": True, "n": False}
 DISCOUNT_KINDS = ("all_units", "incremental")
 SETTING_KEYS = ("time_limit", "mip_gap", "currency")
 #: value of each setting when the Settings sheet does not give it
@@ -133,6 +139,9 @@ SHEETS: dict[str, Sheet] = {
                        description="Category; a rule's item may name a category to cover all its items."),
                 Column("shortfall_penalty", "number", minimum=0, unit="currency per unit",
                        description="Cost of each unit of demand left unmet. Blank: demand is hard."),
+                Column("whole_units", "yesno", default=False, choices=("yes", "no"),
+                       description="yes: delivered in whole units only (interceptors, radios, "
+                       "vehicles); its demand must be whole numbers."),
             ),
             key=("item",),
             description="What is bought.",
@@ -146,6 +155,9 @@ SHEETS: dict[str, Sheet] = {
                 Column("country", "id", True, description="Country code of the supplier."),
                 Column("capacity", "number", minimum=0, unit="supplier units per period",
                        description="Capacity shared by all the supplier's items, per period. Blank: none."),
+                Column("failure_probability", "number", minimum=0, maximum=1, extension=True,
+                       description="Chance the supplier fails over the horizon, for `procure "
+                       "disrupt`. Blank: the --probability given there."),
             ),
             key=("supplier",),
             description="Who makes it.",
@@ -171,6 +183,9 @@ SHEETS: dict[str, Sheet] = {
                        description="First period in which the supplier can deliver (lead time)."),
                 Column("discount", "choice", default="all_units", choices=DISCOUNT_KINDS,
                        description="How PriceTiers apply: all_units (one price for all units) or incremental."),
+                Column("surge", "number", default=0.0, minimum=0, unit="units per period",
+                       description="Extra units per period the offer can deliver in a crisis on top "
+                       "of its planned deliveries (within its capacity); used only by n_minus_1 rules."),
             ),
             key=("supplier", "item"),
             description="Which supplier offers which item, at what price and capacity.",
@@ -237,6 +252,21 @@ SHEETS: dict[str, Sheet] = {
             description="Country memberships (EU, NATO, ...) a rule's group may name.",
         ),
         Sheet(
+            "Substitutes",
+            False,
+            (
+                Column("item", "id", True, references="Items",
+                       description="The item demanded."),
+                Column("substitute", "id", True, references="Items",
+                       description="A variant the partner accepts for it, one for one (e.g. a "
+                       "shell qualified to another national standard)."),
+                Column("partner", "id", references="Partners",
+                       description="The partner that accepts it. Blank: every partner."),
+            ),
+            key=("item", "substitute", "partner"),
+            description="Which partners accept which variants for an item (interoperable standards).",
+        ),
+        Sheet(
             "Rules",
             False,
             (
@@ -246,7 +276,8 @@ SHEETS: dict[str, Sheet] = {
                 Column("item", "id", description="Item id, else a category; blank: every item."),
                 Column("group", "id",
                        description="Supplier id, country, bloc, domestic, each_supplier or each_country."),
-                Column("share", "number", minimum=0, maximum=1, description="Fraction in [0, 1]."),
+                Column("share", "number", minimum=0, maximum=1,
+                       description="Fraction in [0, 1] (n_minus_1: the largest unmet fraction tolerated)."),
                 Column("quantity", "number", minimum=0,
                        description="Units (min/max_quantity) or number of suppliers (min/max_suppliers)."),
                 Column("name", "text", extension=True,

@@ -24,10 +24,10 @@ import pandas as pd
 @dataclass(frozen=True)
 class ProcureData:
     partners: pd.DataFrame  # partner, name, country, budget
-    items: pd.DataFrame  # item, name, unit, category, shortfall_penalty
-    suppliers: pd.DataFrame  # supplier, name, country, capacity
+    items: pd.DataFrame  # item, name, unit, category, shortfall_penalty, whole_units (bool)
+    suppliers: pd.DataFrame  # supplier, name, country, capacity, failure_probability
     offers: pd.DataFrame  # supplier, item, unit_price, capacity, capacity_use, min_order,
-    #                       setup_cost, first_period, discount
+    #                       setup_cost, first_period, discount, surge
     demand: pd.DataFrame  # partner, item, period, quantity, source_row
     capacity: pd.DataFrame  # supplier, item, period, capacity
     price_tiers: pd.DataFrame  # supplier, item, min_quantity, unit_price (min_quantity > 0)
@@ -37,6 +37,11 @@ class ProcureData:
     settings: dict = field(default_factory=dict)  # time_limit, mip_gap, currency
     periods: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
+    #: item, substitute, partner (None: every partner), source_row -- the partner accepts the
+    #: substitute for its demand of the item, one for one
+    substitutes: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
+        {"item": pd.Series(dtype=object), "substitute": pd.Series(dtype=object),
+         "partner": pd.Series(dtype=object), "source_row": pd.Series(dtype="int64")}))
 
     @property
     def currency(self) -> str:
@@ -63,6 +68,7 @@ class ProcureData:
             "periods": len(self.periods),
             "demand_rows": len(self.demand),
             "rules": len(self.rules),
+            "substitutes": len(self.substitutes),
         }
 
 

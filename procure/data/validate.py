@@ -33,6 +33,7 @@ from procure.data.schema import (
     SETTING_HELP,
     SHARE_RULES,
     SHEETS,
+    YES_NO,
     Column,
     Sheet,
 )
@@ -64,6 +65,7 @@ _KIND_TEXT = {
     "text": "text",
     "choice": "one of the allowed values",
     "integer": "a whole number",
+    "yesno": "yes or no",
 }
 
 _ROWS_WORD = {
@@ -322,6 +324,18 @@ def _parse_cell(ctx: _Ctx, sheet: str, row: int, col: Column, v: Any) -> Any:
                 "format the cell as Number and enter the value",
             )
         return bad("this value is not a number", "enter a number")
+
+    if kind == "yesno":
+        if isinstance(v, bool):
+            return v
+        if isinstance(v, numbers.Real) and math.isfinite(_float(v)):
+            text = _number_text(_float(v))
+        else:
+            text = _safe_str(v)
+        answer = YES_NO.get(text.strip().lower())
+        if answer is None:
+            return bad(f"{name} must be yes or no", "enter yes or no (or leave it blank for no)")
+        return answer
 
     if kind == "choice":
         if isinstance(v, str):
@@ -731,7 +745,7 @@ def _check_rules(ctx: _Ctx, tables: dict[str, _Table]) -> None:
     if bl is not None and bl.ok("bloc"):
         blocs = {v for v in bl.col("bloc") if isinstance(v, str)}
     keywords = ("domestic", *EACH_GROUPS)
-    share_users = (*SHARE_RULES, "workshare")
+    share_users = (*SHARE_RULES, "workshare", "n_minus_1")
     quantity_users = (*QUANTITY_RULES, *COUNT_RULES)
 
     groups = t.col("group")
@@ -779,8 +793,8 @@ def _check_rules(ctx: _Ctx, tables: dict[str, _Table]) -> None:
             if kind in EACH_GROUPS and rule not in EACH_GROUP_RULES:
                 ctx.add("Rules", row, "group", group,
                         f"{kind} is only for " + ", ".join(EACH_GROUP_RULES),
-                        "name a supplier, country or bloc, or use the rule max_share, "
-                        "max_value_share or max_quantity")
+                        "name a supplier, country or bloc, or use the rule "
+                        + ", ".join(EACH_GROUP_RULES))
             if kind == "domestic" and partner is None and rule != "ban":
                 ctx.add("Rules", row, "partner", None,
                         f"group domestic needs a partner in a {rule} rule",
@@ -805,6 +819,63 @@ def _check_rules(ctx: _Ctx, tables: dict[str, _Table]) -> None:
         elif isinstance(quantity, float):
             ctx.warnings.append(
                 f"sheet 'Rules' row {row}: {rule} ignores quantity ({_shown(quantity)})")
+
+
+def _check_substitutes(ctx: _Ctx, tables: dict[str, _Table]) -> None:
+    """A substitute differs from its item; a row for every partner makes a row for one
+    partner with the same item and substitute redundant (a warning); items of different
+    units are substituted one for one (a warning)."""
+    t = tables.get("Substitutes")
+    if t is None or not (t.ok("item") and t.ok("substitute")):
+        return
+    units: dict[str, Any] = {}
+    it = tables.get("Items")
+    if it is not None and it.ok("item"):
+        units = {i: u for i, u in zip(it.col("item"), it.col("unit"), strict=True)
+                 if isinstance(i, str) and isinstance(u, str)}
+    every: dict[tuple[str, str], int] = {}
+    partners = t.col("partner") if t.ok("partner") else [BAD] * len(t.rows)
+    for row, item, sub, partner in zip(t.rows, t.col("item"), t.col("substitute"), partners,
+                                       strict=True):
+        if isinstance(item, str) and isinstance(sub, str) and partner is None:
+            every.setdefault((item, sub), row)
+    for row, item, sub, partner in zip(t.rows, t.col("item"), t.col("substitute"), partners,
+                                       strict=True):
+        if not (isinstance(item, str) and isinstance(sub, str)):
+            continue
+        if item == sub:
+            ctx.add("Substitutes", row, "substitute", sub,
+                    "an item cannot substitute for itself (every partner accepts the item "
+                    "it demands)",
+                    "name another item as the substitute, or delete the row")
+            continue
+        if isinstance(partner, str) and (item, sub) in every:
+            ctx.warnings.append(
+                f"sheet 'Substitutes' row {row}: row {every[item, sub]} already lets every "
+                f"partner take {sub!r} for {item!r}; this row for {partner!r} adds nothing")
+        a, b = units.get(item), units.get(sub)
+        if a is not None and b is not None and a.strip().lower() != b.strip().lower():
+            ctx.warnings.append(
+                f"sheet 'Substitutes' row {row}: {sub!r} (unit {b!r}) replaces {item!r} "
+                f"(unit {a!r}) one for one")
+
+
+def _check_whole_units(ctx: _Ctx, tables: dict[str, _Table]) -> None:
+    """The demand of an item delivered in whole units is a whole number."""
+    it, d = tables.get("Items"), tables.get("Demand")
+    if it is None or d is None or not (it.ok("item") and d.ok("item") and d.ok("quantity")):
+        return
+    whole = {i for i, w in zip(it.col("item"), it.col("whole_units"), strict=True)
+             if isinstance(i, str) and w is True}
+    if not whole:
+        return
+    for row, item, q in zip(d.rows, d.col("item"), d.col("quantity"), strict=True):
+        if item in whole and isinstance(q, float) and math.isfinite(q) and not q.is_integer():
+            ctx.add("Demand", row, "quantity", _shown(q),
+                    f"{item!r} is delivered in whole units (Items.whole_units = yes): its demand "
+                    "must be a whole number",
+                    f"enter a whole number, e.g. {math.floor(q)} or {math.ceil(q)}, or set "
+                    f"whole_units to no for {item!r} in sheet Items")
 
 
 def _check_settings(ctx: _Ctx, tables: dict[str, _Table]) -> dict[str, Any]:
@@ -853,6 +924,8 @@ def _build_frame(table: _Table | None, sheet: Sheet, periods: list[str],
         if col.kind in ("number", "integer"):
             data[col.name] = pd.Series(
                 [math.nan if v is None else float(v) for v in values], dtype="float64")
+        elif col.kind == "yesno":
+            data[col.name] = pd.Series([bool(v) for v in values], dtype=bool)
         else:
             data[col.name] = pd.Series(values, dtype=object)
     if with_rows:
@@ -866,7 +939,8 @@ def _build(tables: dict[str, _Table], periods: list[str], settings: dict[str, An
     for name, sheet in SHEETS.items():
         if name == "Settings":
             continue
-        frame = _build_frame(tables.get(name), sheet, periods, with_rows=name in ("Demand", "Rules"))
+        frame = _build_frame(tables.get(name), sheet, periods,
+                             with_rows=name in ("Demand", "Rules", "Substitutes"))
         if name == "PriceTiers":
             frame = frame[frame["min_quantity"] > 0].reset_index(drop=True)
         frames[table_attribute(name)] = frame
@@ -965,6 +1039,8 @@ def validate_tables(tables: Mapping[str, pd.DataFrame], *, source: str = "frames
                         "the row is never used")
 
     _check_rules(ctx, parsed)
+    _check_substitutes(ctx, parsed)
+    _check_whole_units(ctx, parsed)
     settings = _check_settings(ctx, parsed)
 
     if ctx.problems:

@@ -277,6 +277,7 @@ def _allocation(x: pd.DataFrame, x_val: np.ndarray, offers: pd.DataFrame) -> pd.
     return pd.DataFrame({
         "partner": sub["partner"].to_numpy(),
         "item": sub["item"].to_numpy(),
+        "demand_item": sub["demand_item"].to_numpy(),
         "supplier": sub["supplier"].to_numpy(),
         "supplier_country": sub["supplier_country"].to_numpy(),
         "period": sub["period"].to_numpy(),
@@ -285,7 +286,8 @@ def _allocation(x: pd.DataFrame, x_val: np.ndarray, offers: pd.DataFrame) -> pd.
         "base_price": sub["base_price"].to_numpy(),
         "transport": transport,
         "cost": q * paid + transport,
-    }).sort_values(["partner", "item", "period", "supplier"], kind="stable").reset_index(drop=True)
+    }).sort_values(["partner", "item", "period", "supplier", "demand_item"],
+                   kind="stable").reset_index(drop=True)
 
 
 def _fulfilment(data, model, ctx, v, x_val) -> pd.DataFrame:

@@ -46,7 +46,7 @@ class Model:
     col_cost: np.ndarray
     col_lower: np.ndarray
     col_upper: np.ndarray
-    integrality: np.ndarray  # bool: binary/integer column
+    integrality: np.ndarray  # bool: binary or whole-number column
     matrix: sp.csc_matrix
     row_lower: np.ndarray
     row_upper: np.ndarray
@@ -70,7 +70,8 @@ class Model:
     def summary(self) -> dict[str, int]:
         return {
             "variables": self.num_cols,
-            "binaries": int(self.integrality.sum()),
+            "binaries": int((self.integrality & (self.col_upper <= 1)).sum()),
+            "integers": int((self.integrality & (self.col_upper > 1)).sum()),
             "constraints": self.num_rows,
             "nonzeros": int(self.matrix.nnz),
         }
@@ -147,8 +148,10 @@ class ModelBuilder:
         upper: float | np.ndarray = INF,
         cost: float | np.ndarray = 0.0,
         binary: bool = False,
+        integer: bool | np.ndarray = False,
     ) -> np.ndarray:
-        """Add one variable per row of ``index``; returns their column positions."""
+        """Add one variable per row of ``index``; returns their column positions.
+        ``binary``: 0/1 columns; ``integer``: whole-number columns (a flag per row, or one)."""
         if name in self.variables:
             raise ValueError(f"variable block {name!r} added twice")
         n = len(index)
@@ -160,7 +163,8 @@ class ModelBuilder:
         self._cost.append(cost_arr)
         self._lower.append(lower_arr)
         self._upper.append(upper_arr)
-        self._integer.append(np.full(n, binary))
+        self._integer.append(np.full(n, True) if binary
+                             else np.broadcast_to(np.asarray(integer, dtype=bool), (n,)).copy())
         start = self.num_cols
         self.num_cols += n
         self.variables[name] = Block(name, start, self.num_cols, index.reset_index(drop=True))

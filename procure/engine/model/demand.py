@@ -9,7 +9,9 @@ from procure.engine.model.index import BuildContext
 
 
 def add_deliveries(b: ModelBuilder, ctx: BuildContext) -> None:
-    """Variables ``x[p,i,s,t] >= 0`` on the allowed index only.
+    """Variables ``x[p,d,i,s,t] >= 0`` on the allowed index only (item i delivered against
+    p's demand for d; i = d unless a Substitutes row lets p take i for d), integer when i is
+    a ``whole_units`` item.
 
     Cost per unit: transport ``cost_per_unit`` always, plus the offer's base
     ``unit_price`` when the offer has no price tiers (a tiered offer's purchase
@@ -23,8 +25,9 @@ def add_deliveries(b: ModelBuilder, ctx: BuildContext) -> None:
     cost = x["transport_cpu"].to_numpy() + np.where(tiered, 0.0, x["base_price"].to_numpy())
     cols = b.add_variables(
         "x",
-        x[["partner", "item", "supplier", "period"]],
+        x[["partner", "item", "supplier", "period", "demand_item"]],
         cost=cost,
+        integer=x["whole_units"].to_numpy(dtype=bool),
     )
     ctx.x_start = int(cols[0]) if len(cols) else b.num_cols
 
@@ -43,7 +46,8 @@ def add_shortfall(b: ModelBuilder, ctx: BuildContext) -> None:
 
 
 def add_demand(b: ModelBuilder, ctx: BuildContext) -> None:
-    """Demand is met exactly:  ``sum_s x[p,i,s,t] + u[p,i,t] = demand[p,i,t]``.
+    """Demand is met exactly:  ``sum_{i,s} x[p,d,i,s,t] + u[p,d,t] = demand[p,d,t]``
+    (i over d and the substitutes p accepts for d).
 
     One row per Demand row with quantity > 0 (``demand_<row>``). Its dual is the
     marginal cost of one more unit demanded by p of i in t.

@@ -1,9 +1,14 @@
 """Which deliveries may exist, and how rules select among them.
 
-The delivery variables ``x[p,i,s,t]`` are created only on the filtered index of
-allowed rows (gurobipy-pandas style): a Demand row with quantity > 0, an offer
-(s, i), ``t >= first_period``, and no ``ban`` rule forbidding (p, s, i).  Demand
+The delivery variables ``x[p,d,i,s,t]`` are created only on the filtered index of
+allowed rows (gurobipy-pandas style): a Demand row (p, d, t) with quantity > 0, an item
+i that p accepts for d (d itself, or a Substitutes row letting p take i for d), an
+offer (s, i), ``t >= first_period``, and no ``ban`` rule forbidding (p, s, i).  Demand
 of zero needs no variable: the demand equality would force it to zero anyway.
+
+Column ``item`` of the index is the item delivered (i), ``demand_item`` the item whose
+demand it serves (d): capacity, prices, tiers, budgets and every rule's item scope read
+``item``; only the demand balance (through ``demand_row``) reads d.
 """
 
 from __future__ import annotations
@@ -120,26 +125,29 @@ def delivery_index(data: ProcureData, demand: pd.DataFrame, offers: pd.DataFrame
     partners = pd.Index(data.partners["partner"])
     suppliers = pd.Index(data.suppliers["supplier"])
     countries = pd.Index(pd.unique(pd.concat([data.suppliers["country"], data.partners["country"]])))
-    demand_item = items.get_indexer(demand["item"])
     offer_item = items.get_indexer(offers["item"])
+    # (demand row, item accepted for it): the row's own item, and its substitutes
+    pair_row, pair_item = accepted_items(data, demand, items, partners)
 
-    # every (demand row, offer of its item): a join on the item code
+    # every (accepted pair, offer of the accepted item): a join on the item code
     by_item = np.argsort(offer_item, kind="stable")
     count = np.bincount(offer_item, minlength=len(items))
     first_offer = np.cumsum(count) - count
-    repeat = count[demand_item]
-    d = np.repeat(np.arange(len(demand)), repeat)
-    within = np.arange(len(d)) - np.repeat(np.cumsum(repeat) - repeat, repeat)
-    o = by_item[np.repeat(first_offer[demand_item], repeat) + within]
+    repeat = count[pair_item]
+    pair = np.repeat(np.arange(len(pair_row)), repeat)
+    within = np.arange(len(pair)) - np.repeat(np.cumsum(repeat) - repeat, repeat)
+    o = by_item[np.repeat(first_offer[pair_item], repeat) + within]
+    d = pair_row[pair]
     period_pos = demand["period_pos"].to_numpy()
     in_time = period_pos[d] >= offers["first_pos"].to_numpy()[o]
     d, o = d[in_time], o[in_time]
+    demand_item = items.get_indexer(demand["item"])
 
     partner = partners.get_indexer(demand["partner"])[d]
     supplier = suppliers.get_indexer(offers["supplier"])[o]
     supplier_country = countries.get_indexer(data.suppliers["country"])[supplier]
     partner_country = countries.get_indexer(data.partners["country"])[partner]
-    order = np.lexsort((partner, period_pos[d], o))
+    order = np.lexsort((demand_item[d], partner, period_pos[d], o))
     d, o = d[order], o[order]
     partner, supplier = partner[order], supplier[order]
     supplier_country, partner_country = supplier_country[order], partner_country[order]
@@ -152,6 +160,7 @@ def delivery_index(data: ProcureData, demand: pd.DataFrame, offers: pd.DataFrame
         # categorical columns compare integer codes instead of strings
         "partner": categorical(partner, partners),
         "item": categorical(offer_item[o], items),
+        "demand_item": categorical(demand_item[d], items),
         "supplier": categorical(supplier, suppliers),
         "period": demand["period"].to_numpy()[d],
         "period_pos": period_pos[d],
@@ -167,12 +176,45 @@ def delivery_index(data: ProcureData, demand: pd.DataFrame, offers: pd.DataFrame
     x["transport_cpu"] = _transport_cost(data, x, countries, partners, items)
     x["period_cap"] = _offer_period_capacity(data, x, offers)
     x["upper"] = np.minimum(x["demand"].to_numpy(), x["period_cap"].to_numpy())
+    whole = data.items["whole_units"].to_numpy(dtype=bool) if "whole_units" in data.items \
+        else np.zeros(len(items), dtype=bool)
+    x["whole_units"] = whole[x["item"].cat.codes.to_numpy()]
     cols = [
-        "partner", "item", "supplier", "period", "period_pos", "offer", "demand_row",
+        "partner", "item", "demand_item", "supplier", "period", "period_pos", "offer", "demand_row",
         "supplier_country", "partner_country", "base_price", "transport_cpu",
-        "capacity_use", "demand", "period_cap", "upper",
+        "capacity_use", "demand", "period_cap", "upper", "whole_units",
     ]
     return x[cols]
+
+
+def accepted_items(data: ProcureData, demand: pd.DataFrame, items: pd.Index,
+                   partners: pd.Index) -> tuple[np.ndarray, np.ndarray]:
+    """Every (demand row position, item code) such that the row's partner accepts the item for
+    the row's item: the item itself, and each Substitutes row for that item naming the partner
+    or no partner. Pairs come sorted by demand row, each row's own item first."""
+    n = len(demand)
+    own_item = items.get_indexer(demand["item"])
+    subs = data.substitutes
+    if subs is None or subs.empty or n == 0:
+        return np.arange(n), own_item
+    sub_item = items.get_indexer(subs["item"])
+    sub_with = items.get_indexer(subs["substitute"])
+    sub_partner = np.where(subs["partner"].isna().to_numpy(), -1,
+                           partners.get_indexer(subs["partner"].fillna("")))
+    row_partner = partners.get_indexer(demand["partner"])
+    # one integer key per (item, partner or -1 = every partner)
+    width = len(partners) + 1
+    table = pd.DataFrame({"key": sub_item.astype(np.int64) * width + sub_partner + 1,
+                          "with": sub_with})
+    keys = pd.DataFrame({"row": np.arange(n), "key": own_item.astype(np.int64) * width})
+    general = keys.merge(table, on="key")
+    specific = keys.assign(key=keys["key"] + row_partner + 1).merge(table, on="key")
+    extra = pd.concat([general, specific], ignore_index=True).drop_duplicates(["row", "with"])
+    rows = np.concatenate([np.arange(n), extra["row"].to_numpy()])
+    accepted = np.concatenate([own_item, extra["with"].to_numpy()])
+    own_first = np.concatenate([np.zeros(n, dtype=np.int64), np.ones(len(extra), dtype=np.int64)])
+    order = np.lexsort((accepted, own_first, rows))
+    return rows[order], accepted[order]
 
 
 def _banned(data: ProcureData, x: pd.DataFrame) -> np.ndarray:

@@ -227,9 +227,11 @@ def add_supplier_count_rules(b: ModelBuilder, ctx: BuildContext) -> None:
         # an offer is one (supplier, item) pair: what it can reach within the scope
         reach = np.minimum(np.bincount(x_offer[rows], weights=x_upper[rows], minlength=len(total_bound)),
                            total_bound)
-        offers = np.flatnonzero(reach > 0)
         demanded = ctx.demand if partner is None else ctx.demand[ctx.demand["partner"] == partner]
         items = np.sort(pd.unique(demanded.loc[item_mask(ctx.data, demanded, blank_to_none(rule.item)), "item"]))
+        # suppliers count per item the scope demands; an item it only receives as a
+        # substitute has no count row
+        offers = np.flatnonzero((reach > 0) & np.isin(ctx.offers["item"].to_numpy(), items))
         per_rule.append((rule, rows, offers, reach[offers], items))
 
     pair_frames = [
