@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from procure.analysis.branch import LpBranchAndBound
+from procure.analysis.games import GameInfeasible, shapley_from_costs  # re-exported here too
 from procure.data.tables import ProcureData
 from procure.engine.backends import (
     DEFAULT_MIP_GAP,
@@ -467,17 +468,6 @@ def all_coalitions(partners: Sequence[str]) -> list[Coalition]:
 
 # -- fair sharing -----------------------------------------------------------------------------
 
-class GameInfeasible(ValueError):
-    """Some coalition has no feasible plan: the cooperative game (and its Shapley split) is undefined."""
-
-    def __init__(self, coalitions: list[Coalition]):
-        self.coalitions = coalitions
-        shown = "; ".join("{" + ", ".join(sorted(c)) + "}" for c in coalitions[:5])
-        more = f" and {len(coalitions) - 5} more" if len(coalitions) > 5 else ""
-        super().__init__(f"no feasible plan for coalition(s) {shown}{more}: no Shapley split is shown "
-                         "for such a game (see SPEC section 4)")
-
-
 def standalone_costs(data: ProcureData, **options) -> pd.DataFrame:
     """``c({p})`` for every partner: what each would pay alone (partner, standalone_cost, status)."""
     partners = list(data.partners["partner"])
@@ -497,29 +487,6 @@ def savings(data: ProcureData, result, **options) -> pd.DataFrame:
     with np.errstate(invalid="ignore", divide="ignore"):
         table["saving_pct"] = table["saving"] / table["standalone_cost"]
     return table[["partner", "standalone_cost", "pooled_cost", "saving", "saving_pct", "status"]]
-
-
-def shapley_from_costs(partners: Sequence[str], costs: dict[Coalition, float]) -> pd.DataFrame:
-    """Exact Shapley values ``phi_p = sum_S |S|!(n-|S|-1)!/n! (c(S+p) - c(S))`` from the costs of
-    all 2^n coalitions. Raises :class:`GameInfeasible` if any coalition cost is NaN."""
-    n = len(partners)
-    bad = [c for c, v in costs.items() if not np.isfinite(v)]
-    if bad:
-        raise GameInfeasible(sorted(bad, key=len))
-    value = np.empty(1 << n)
-    for mask in range(1 << n):
-        value[mask] = costs[frozenset(p for k, p in enumerate(partners) if mask >> k & 1)]
-    sizes = np.array([bin(mask).count("1") for mask in range(1 << n)])
-    fact = [1.0]
-    for k in range(1, n + 1):
-        fact.append(fact[-1] * k)
-    weight = np.array([fact[s] * fact[n - s - 1] / fact[n] if s < n else 0.0 for s in range(n + 1)])
-    masks = np.arange(1 << n)
-    phi = np.empty(n)
-    for k in range(n):
-        without = masks[(masks >> k & 1) == 0]
-        phi[k] = float(np.sum(weight[sizes[without]] * (value[without | (1 << k)] - value[without])))
-    return pd.DataFrame({"partner": list(partners), "shapley": phi, "std_error": 0.0, "method": "exact"})
 
 
 def shapley(data: ProcureData, *, exact_limit: int = 12, samples: int = 200, seed: int = 0,
