@@ -3,6 +3,7 @@
     python -m benchmarks.run pipeline --partners 30 --items 200 --offers-per-item 8 --periods 12 --pulp
     python -m benchmarks.run read --rows 200000
     python -m benchmarks.run demo --repeats 7
+    python -m benchmarks.run gap --instances 4
     python -m benchmarks.run coalitions --workers 2
     python -m benchmarks.run dask --coalitions 512
 
@@ -176,6 +177,39 @@ def demo(ns) -> None:
     print(f"model: {result.model_size}")
 
 
+def gap_cost(ns) -> None:
+    """What the default MIP gap costs: each MIP instance solved at HiGHS's own default gap
+    (1e-4, procure's default until issue 7) and at procure's DEFAULT_MIP_GAP, medians."""
+    import procure
+    from benchmarks.generate import generate
+    from procure.engine.backends import DEFAULT_MIP_GAP
+
+    instances = {"demo": procure.datasets.load_demo()}
+    for seed in range(ns.instances):
+        tables = generate(partners=ns.partners, items=ns.items, offers_per_item=4, periods=4,
+                          rule_density=1.0, tiers=True, setup=True, min_orders=True, seed=seed)
+        instances[f"generated seed {seed}"] = procure.validate_tables(tables)
+    print(f"{'instance':<22}{'binaries':>9}{'1e-4 s':>9}{'default s':>11}{'ratio':>7}"
+          f"{'cost excess at 1e-4':>21}  status at 1e-4 / default")
+    ratios = []
+    for name, data in instances.items():
+        runs = {}
+        for gap in (1e-4, DEFAULT_MIP_GAP):
+            times = []
+            for _ in range(ns.repeats):
+                start = time.perf_counter()
+                result = procure.solve(data, mip_gap=gap)
+                times.append(time.perf_counter() - start)
+            runs[gap] = (statistics.median(times), result)
+        (t4, r4), (t0, r0) = runs[1e-4], runs[DEFAULT_MIP_GAP]
+        ratios.append(t0 / t4)
+        excess = r4.total_cost / r0.total_cost - 1
+        print(f"{name:<22}{r0.model_size['binaries']:>9}{t4:>9.3f}{t0:>11.3f}{t0 / t4:>7.2f}"
+              f"{excess:>21.2e}  {r4.status} / {r0.status}")
+    print(f"median ratio default / 1e-4: {statistics.median(ratios):.2f} "
+          f"(DEFAULT_MIP_GAP = {DEFAULT_MIP_GAP:g}; medians of {ns.repeats} solves)")
+
+
 def coalitions(ns) -> None:
     import procure
     from procure.analysis.sharing import all_coalitions, coalition_costs
@@ -234,6 +268,11 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--repeats", type=int, default=3)
     d = sub.add_parser("demo")
     d.add_argument("--repeats", type=int, default=7)
+    g = sub.add_parser("gap")
+    g.add_argument("--instances", type=int, default=4)
+    g.add_argument("--partners", type=int, default=6)
+    g.add_argument("--items", type=int, default=12)
+    g.add_argument("--repeats", type=int, default=3)
     c = sub.add_parser("coalitions")
     c.add_argument("--workers", type=int, default=2)
     c.add_argument("--limit", type=int, default=0)
@@ -251,8 +290,8 @@ def main(argv: list[str] | None = None) -> int:
     elif ns.cmd == "_pulp":
         print(json.dumps(one_pulp(ns.xlsx, ns.time_limit)))
     else:
-        {"pipeline": pipeline, "read": read_speed, "demo": demo, "coalitions": coalitions,
-         "dask": dask_speedup}[ns.cmd](ns)
+        {"pipeline": pipeline, "read": read_speed, "demo": demo, "gap": gap_cost,
+         "coalitions": coalitions, "dask": dask_speedup}[ns.cmd](ns)
     return 0
 
 

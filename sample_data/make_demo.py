@@ -239,7 +239,7 @@ RULES = [
      "Norway: keep the Fjord counter-drone line warm (>= 600)"),
 ]
 
-SETTINGS = [("currency", "EUR"), ("time_limit", 60), ("mip_gap", 0.001)]
+SETTINGS = [("currency", "EUR"), ("time_limit", 60)]
 
 
 # =========================================================================== tables

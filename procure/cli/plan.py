@@ -15,8 +15,11 @@ def add_parsers(sub) -> None:
     s.add_argument("workbook", type=Path)
     s.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     s.add_argument("--out", type=Path, help="write a formatted results workbook (.xlsx)")
-    s.add_argument("--time-limit", type=float, help="seconds (default: Settings sheet, else none)")
-    s.add_argument("--mip-gap", type=float, help="relative gap (default: Settings sheet)")
+    s.add_argument("--time-limit", type=_option_type("time_limit"),
+                   help="seconds, > 0 (default: Settings sheet, else none)")
+    s.add_argument("--mip-gap", type=_option_type("mip_gap"),
+                   help="relative gap in [0, 1), 0.01 = 1 %% (default: Settings sheet, else "
+                        "1e-6: a plan proven optimal)")
     s.add_argument("--solver", default="highs", help="highs (default), cbc, or a PuLP solver name")
     s.add_argument("--verbose", action="store_true", help="show the solver's log on stderr")
     s.add_argument("--savings", action="store_true",
@@ -37,6 +40,31 @@ def add_parsers(sub) -> None:
     group = e.add_mutually_exclusive_group(required=True)
     group.add_argument("--lp", type=Path)
     group.add_argument("--mps", type=Path)
+
+
+def _option_type(name: str):
+    """An argparse type for ``--time-limit`` / ``--mip-gap``: the range check of
+    :func:`procure.engine.solve.check_solver_options`, so a value out of range is a usage
+    error (exit 2) with the same message and fix as in ``procure.solve``."""
+    import argparse
+
+    from procure.data.errors import InputError
+    from procure.engine.solve import check_solver_options
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = text
+        try:
+            check_solver_options(**{name: value}, source="command line")
+        except InputError as exc:
+            (problem,) = exc.problems
+            raise argparse.ArgumentTypeError(f"{text}: {problem.message}; {problem.fix}") from None
+        return value
+
+    parse.__name__ = name  # argparse names the type in its messages
+    return parse
 
 
 def _solve(args) -> int:

@@ -20,6 +20,7 @@ relaxed row is then reported with how much it must give.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -27,7 +28,13 @@ import pandas as pd
 import scipy.sparse as sp
 
 from procure.data.tables import ProcureData
-from procure.engine.backends import new_highs, pass_model, read_highs
+from procure.engine.backends import (
+    DEFAULT_MIP_GAP,
+    empty_rows_that_fail,
+    new_highs,
+    pass_model,
+    read_highs,
+)
 from procure.engine.model import Model, build_model
 from procure.engine.model.core import Block
 from procure.engine.results import rule_label
@@ -105,9 +112,40 @@ class Diagnosis:
 
 def diagnose_infeasibility(data: ProcureData, *, time_limit: float | None = None,
                            model: Model | None = None) -> Diagnosis:
-    """Name the smallest set of demand rows, capacities, budgets and rules that conflict."""
+    """Name the smallest set of demand rows, capacities, budgets and rules that conflict.
+
+    A row with no variable that cannot hold (a demand no delivery may serve, a minimum
+    quantity nothing counts towards) is named first, by itself and exactly, however small
+    its right-hand side; the elastic model then looks for what else conflicts with those
+    rows set aside."""
     model = model if model is not None else build_model(data)
+    empty = empty_rows_that_fail(model)
+    alone = [_describe(data, model, int(r), model.block_of_row(int(r)).name,
+                       float(model.row_lower[r] if model.row_lower[r] > 0 else -model.row_upper[r]))
+             for r in empty]
+    if len(empty):  # set aside: a row with no variable holds at 0 = 0
+        lower, upper = model.row_lower.copy(), model.row_upper.copy()
+        lower[empty] = upper[empty] = 0.0
+        model = dataclasses.replace(model, row_lower=lower, row_upper=upper)
+    found = _diagnose_elastic(data, model, time_limit=time_limit, skip=set(empty.tolist()))
+    if alone:
+        found.conflicts = sorted(alone + found.conflicts, key=_conflict_order)
+    return found
+
+
+def _conflict_order(c: Conflict) -> int:
+    return ("demand", "capacity", "shared_capacity", "budget", "rule").index(c.kind)
+
+
+def _diagnose_elastic(data: ProcureData, model: Model, *, time_limit: float | None,
+                      skip: set[int]) -> Diagnosis:
+    """The elastic model of the module docstring (rows in ``skip`` are neither relaxed nor
+    reported: they are known culprits, their bounds already opened)."""
     elastic_rows, direction, family = _elastic_rows(model)
+    if skip:
+        keep = ~np.isin(elastic_rows, list(skip))
+        elastic_rows, direction = elastic_rows[keep], direction[keep]
+        family = [f for f, k in zip(family, keep, strict=True) if k]
     ub = _column_bounds(model)
     big_m = _relaxation_bounds(model, elastic_rows, direction, ub)
 
@@ -133,6 +171,7 @@ def diagnose_infeasibility(data: ProcureData, *, time_limit: float | None = None
     )
     h = new_highs()
     h.setOptionValue("time_limit", float(time_limit or 60.0))
+    h.setOptionValue("mip_rel_gap", DEFAULT_MIP_GAP)
     pass_model(h, elastic)
     h.run()
     out = read_highs(h, elastic, 0.0)
@@ -143,7 +182,7 @@ def diagnose_infeasibility(data: ProcureData, *, time_limit: float | None = None
     conflicts = [
         _describe(data, model, int(elastic_rows[j]), family[j], float(slack[j])) for j in relaxed
     ]
-    conflicts.sort(key=lambda c: ("demand", "capacity", "shared_capacity", "budget", "rule").index(c.kind))
+    conflicts.sort(key=_conflict_order)
     proven = out.status.value == "optimal"
     note = "" if proven else "(time limit: this set works but may not be the smallest)"
     binding = _binding_rules(data, model, out.col_value[:n], set(elastic_rows[relaxed].tolist()),
@@ -256,12 +295,14 @@ def _describe(data: ProcureData, model: Model, row: int, family: str, amount: fl
         unit = _unit(items, d["item"])
         name = _name(items, d["item"])
         has_supplier = (model.extras["context"].x["demand_row"] == idx["demand_row"]).any()
-        why = ("than eligible suppliers can deliver" if has_supplier else
-               "and no supplier may deliver it then (no offer, first_period later, or banned)")
+        how_many = (f"{amount:,.6g} more {_plural(name, amount)} in {d['period']} than eligible "
+                    "suppliers can deliver" if has_supplier else
+                    f"{amount:,.6g} {_plural(name, amount)} in {d['period']} and no supplier may "
+                    "deliver it then (no offer, first_period later, or banned)")
         return Conflict(
             "demand", "Demand", int(d["source_row"]), f"{d['partner']} / {d['item']} / {d['period']}",
             amount,
-            f"{d['partner']} needs {amount:,.6g} more {_plural(name, amount)} in {d['period']} {why} "
+            f"{d['partner']} needs {how_many} "
             f"(Demand row {int(d['source_row'])}: {d['quantity']:,.6g} demanded, unit: {unit})",
         )
     if family == "offer_capacity":

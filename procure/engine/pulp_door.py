@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from procure.engine.backends import SolverOutput
+from procure.engine.backends import DEFAULT_MIP_GAP, SolverOutput, trivial_bound
 from procure.engine.model import Model
 from procure.engine.status import Status
 
@@ -112,27 +112,63 @@ def make_solver(solver: str, *, time_limit=None, mip_gap=None, verbose=False):
 
 def solve_with_pulp(model: Model, *, solver: str = "cbc", time_limit=None, mip_gap=None,
                     verbose: bool = False) -> SolverOutput:
-    """Solve through PuLP and read the values back into column order."""
+    """Solve through PuLP and read the values back into column order.
+
+    A MIP plan is polished as HiGHS's is (:func:`procure.engine.backends.polish_mip`): every
+    integer column fixed at its rounded value and the LP solved again, through the same
+    solver; that LP's duals are the plan's fixed-MIP duals. PuLP reports no bound, so the
+    proven gap of a MIP plan is the gap asked for when the solver calls it optimal (its bound
+    is then at least ``cost x (1 - gap)``), recomputed against the polished cost; a plan
+    stopped by the time limit has no known gap.
+    """
     import pulp
 
-    engine = make_solver(solver, time_limit=time_limit, mip_gap=mip_gap, verbose=verbose)
+    gap = DEFAULT_MIP_GAP if mip_gap is None else float(mip_gap)
+    engine = make_solver(solver, time_limit=time_limit, mip_gap=gap, verbose=verbose)
     if not engine.available():
         raise ValueError(f"solver {solver!r} is not installed or not licensed on this machine")
     problem, variables = to_pulp(model)
     start = time.perf_counter()
     problem.solve(engine)
-    seconds = time.perf_counter() - start
     status = _status(problem)
     label = f"pulp:{engine.name}"
     if not status.has_plan:
-        return SolverOutput(status, None, None, None, None, seconds, label, pulp.LpStatus[problem.status])
-    values = np.array([v.varValue if v.varValue is not None else 0.0 for v in variables], dtype=float)
-    duals = None
-    if not model.is_mip and status == Status.OPTIMAL:
-        duals = _duals(model, problem)
+        return SolverOutput(status, None, None, None, None, time.perf_counter() - start, label,
+                            pulp.LpStatus[problem.status], gap_asked=gap, time_limit=time_limit)
+    values = _values(variables)
     objective = float(model.col_cost @ values)
-    gap = 0.0 if status == Status.OPTIMAL else None
-    return SolverOutput(status, values, duals, objective, gap, seconds, label, pulp.LpStatus[problem.status])
+    stopped = "" if status == Status.OPTIMAL else "time_limit"
+    detail = pulp.LpStatus[problem.status]
+    if not model.is_mip:
+        duals = _duals(model, problem) if status == Status.OPTIMAL else None
+        return SolverOutput(status, values, duals, objective, None, time.perf_counter() - start,
+                            label, detail, bound=objective if status == Status.OPTIMAL else None,
+                            gap_asked=gap, stopped=stopped, time_limit=time_limit,
+                            duals_basis="lp" if duals is not None else None)
+    bound = None
+    if status == Status.OPTIMAL:
+        bound = max(objective - gap * abs(objective), trivial_bound(model))
+    duals = None
+    ints = np.flatnonzero(model.integrality)
+    fixed = np.clip(np.round(values[ints]), model.col_lower[ints], model.col_upper[ints])
+    for j, value in zip(ints, fixed, strict=True):
+        variables[j].cat = pulp.LpContinuous
+        variables[j].lowBound = variables[j].upBound = float(value)
+    remaining = None if time_limit is None else max(float(time_limit) - (time.perf_counter() - start), 1.0)
+    problem.solve(make_solver(solver, time_limit=remaining, verbose=verbose))
+    if _status(problem) == Status.OPTIMAL:
+        values = _values(variables)
+        values[ints] = fixed
+        objective = float(model.col_cost @ values)
+        duals = _duals(model, problem)
+        detail += " (binaries polished)"
+    return SolverOutput(status, values, duals, objective, None, time.perf_counter() - start, label,
+                        detail, bound=bound, gap_asked=gap, stopped=stopped, time_limit=time_limit,
+                        duals_basis="fixed_mip" if duals is not None else None)
+
+
+def _values(variables) -> np.ndarray:
+    return np.array([v.varValue if v.varValue is not None else 0.0 for v in variables], dtype=float)
 
 
 def _status(problem) -> Status:

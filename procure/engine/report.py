@@ -120,6 +120,7 @@ def write_results(result, path, extra: dict[str, pd.DataFrame] | None = None) ->
         ("transport", summary["transport"]),
         ("shortfall", summary["shortfall"]),
         ("mip_gap", summary["mip_gap"]),
+        ("best_bound", summary["best_bound"]),
         ("solver", summary["solver"]),
         ("build_seconds", summary["build_seconds"]),
         ("solve_seconds", summary["solve_seconds"]),
@@ -127,7 +128,8 @@ def write_results(result, path, extra: dict[str, pd.DataFrame] | None = None) ->
     rows += [("warning", w) for w in result.warnings]
     write_table(ws, pd.DataFrame(rows, columns=["field", "value"]))
     for r in range(2, len(rows) + 2):
-        if ws.cell(r, 1).value in ("total_cost", "purchase", "setup", "transport", "shortfall"):
+        if ws.cell(r, 1).value in ("total_cost", "purchase", "setup", "transport", "shortfall",
+                                   "best_bound"):
             ws.cell(r, 2).number_format = _MONEY
     ws.column_dimensions["B"].width = 80
     if result.diagnosis is not None:

@@ -8,6 +8,7 @@ min_quantity <= Q for all-units; cost(Q)/Q for incremental).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from procure.data.tables import ProcureData
-from procure.engine.backends import SolverOutput
+from procure.engine.backends import PROOF_BUDGET, SolverOutput
 from procure.engine.model import Model
 from procure.engine.model.index import BuildContext, period_capacity
 from procure.engine.status import Status
@@ -53,6 +54,9 @@ class Result:
     budget_duals: pd.DataFrame
     model_size: dict[str, int] = field(default_factory=dict)
     currency: str = "EUR"
+    #: a proven lower bound on the best possible cost (None: none known); ``mip_gap`` is
+    #: ``(total_cost - best_bound) / total_cost``
+    best_bound: float | None = None
     warnings: tuple[str, ...] = ()
     diagnosis: Any = None  # procure.diagnose.Diagnosis when infeasible
 
@@ -70,6 +74,7 @@ class Result:
             "transport": self.transport,
             "shortfall": self.shortfall,
             "mip_gap": self.mip_gap,
+            "best_bound": self.best_bound,
             "currency": self.currency,
             "is_mip": self.is_mip,
             "solver": self.solver,
@@ -169,6 +174,7 @@ def make_result(data: ProcureData, model: Model, out: SolverOutput, build_second
         budget_duals=_budget_duals(model, out.row_dual),
         model_size=model.summary(),
         currency=data.currency,
+        best_bound=out.bound,
         warnings=data.warnings,
     )
     result.message = _status_message(out, data, total)
@@ -176,12 +182,48 @@ def make_result(data: ProcureData, model: Model, out: SolverOutput, build_second
 
 
 def _status_message(out: SolverOutput, data: ProcureData, total: float | None = None) -> str:
-    cur = data.currency
+    return status_sentence(out, total, data.currency)
+
+
+def percent(fraction: float) -> str:
+    """0.071 -> '7.1 %', 0.5 -> '50 %', 4.5e-4 -> '0.045 %' (two significant digits)."""
+    pct = 100.0 * fraction
+    return f"{pct:.0f} %" if pct >= 10 else f"{pct:.2g} %"
+
+
+def above_best(objective: float | None, bound: float | None) -> float | None:
+    """How far above the best possible cost a plan may be, ``(cost - bound) / bound``: the
+    gap of ``mip_gap`` is relative to the plan's cost, ``(cost - bound) / cost``, which
+    understates it (a plan 53 % above its bound has a gap of 35 %)."""
+    if objective is None or bound is None or not math.isfinite(bound):
+        return None
+    if objective <= bound:
+        return 0.0
+    return (objective - bound) / bound if bound > 0 else math.inf
+
+
+def status_sentence(out: SolverOutput, total: float | None, currency: str) -> str:
+    """The one-line status every view shows ("optimal plan, total cost ..." / "feasible plan,
+    total cost ..., at most 7.1 % above the best possible; you asked for 50 %")."""
     if out.status == Status.OPTIMAL:
-        return f"optimal plan, total cost {total:,.2f} {cur}"
+        return f"optimal plan, total cost {total:,.2f} {currency}"
     if out.status == Status.FEASIBLE:
-        gap = "unknown" if out.mip_gap is None else f"{out.mip_gap:.2%}"
-        return f"plan found, not proven optimal (time limit; gap {gap}), total cost {total:,.2f} {cur}"
+        excess = above_best(out.objective if total is None else total, out.bound)
+        if excess is None:
+            how_far = "not proven optimal (no bound on the best possible cost is known)"
+        elif math.isinf(excess):
+            how_far = "not proven optimal (the best possible cost may be 0)"
+        else:
+            how_far = f"at most {percent(excess)} above the best possible"
+        why = {
+            "gap": "" if out.gap_asked is None else f"; you asked for a gap of {percent(out.gap_asked)}",
+            "time_limit": ("; the time limit stopped the search" if out.time_limit is None
+                           else f"; the time limit ({out.time_limit:g} s) stopped the search"),
+            "proof_budget": "; the proof that the plan is optimal stopped after "
+                            f"{PROOF_BUDGET} sub-solves",
+            "limit": "; the solver stopped at an iteration or solution limit",
+        }.get(out.stopped, "; the solver could not prove it closer")
+        return f"feasible plan, total cost {total:,.2f} {currency}, {how_far}{why}"
     if out.status == Status.INFEASIBLE:
         return "infeasible: no plan meets every demand, capacity, budget and rule (see diagnosis)"
     if out.status == Status.TIME_LIMIT:
