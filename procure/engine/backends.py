@@ -281,11 +281,13 @@ def _remaining(deadline: float | None, floor: float = 0.0) -> float | None:
 
 
 def _leaky_binaries(model: Model, values: np.ndarray) -> np.ndarray:
-    """Integer columns whose value is within the solver's tolerance of an integer but not on it:
-    through ``Q <= M y`` such a column lets an offer deliver without its setup or minimum."""
-    ints = np.flatnonzero(model.integrality)
-    v = values[ints]
-    return ints[v != np.round(v)]
+    """Binary columns whose value is within the solver's tolerance of 0 or 1 but not on it:
+    through ``Q <= M y`` such a column lets an offer deliver without its setup or minimum.
+    (A whole-unit delivery at 99.9999995 is rounded by polishing at a negligible cost.)"""
+    binary = model.integrality & (model.col_lower == 0) & (model.col_upper == 1)
+    cols = np.flatnonzero(binary)
+    v = values[cols]
+    return cols[v != np.round(v)]
 
 
 def polish_mip(h, model: Model, out: SolverOutput, *, time_limit: float | None = None,
