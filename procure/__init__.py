@@ -18,6 +18,7 @@ DataFrames in, DataFrames out::
 from __future__ import annotations
 
 from procure import datasets
+from procure.analysis.scenario import Scenario
 from procure.data.errors import InputError, Problem
 from procure.data.io import read_tables, read_workbook
 from procure.data.tables import ProcureData
@@ -39,6 +40,7 @@ __all__ = [
     "Problem",
     "ProcureData",
     "Result",
+    "Scenario",
     "Status",
     "build_model",
     "datasets",

@@ -22,6 +22,7 @@ from procure.data.errors import InputError
 #: modules whose ``add_parsers`` add sub-commands, in the order ``procure --help`` lists them
 COMMAND_MODULES = (
     "procure.cli.plan",  # solve, validate, template, export
+    "procure.cli.scenario",  # scenario run, scenario check
 )
 
 

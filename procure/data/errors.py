@@ -11,6 +11,10 @@ class Problem:
 
     ``row`` is the row number Excel shows (the header is row 1), or ``None`` for
     a problem with a whole sheet or column.
+
+    ``where`` says what ``sheet`` names: a workbook ``"sheet"``, or, for a scenario, its
+    ``"file"`` (``column`` is then the key, e.g. ``capacity[2].supplier``) or a
+    ``"scenario"`` built in code (``sheet`` is its name).
     """
 
     sheet: str | None
@@ -19,15 +23,16 @@ class Problem:
     value: object
     message: str
     fix: str
+    where: str = "sheet"
 
     def __str__(self) -> str:
         where = []
         if self.sheet:
-            where.append(f"sheet '{self.sheet}'")
+            where.append(f"{self.where} '{self.sheet}'")
         if self.row is not None:
             where.append(f"row {self.row}")
         if self.column:
-            where.append(f"column '{self.column}'")
+            where.append(f"{'column' if self.where == 'sheet' else 'key'} '{self.column}'")
         head = ", ".join(where) if where else "workbook"
         shown = "" if self.value is None else f" (value: {self.value!r})"
         return f"{head}: {self.message}{shown}. Fix: {self.fix}"

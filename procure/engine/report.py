@@ -1,26 +1,21 @@
 """The results workbook: a Summary sheet, then one formatted sheet per result table.
 
-Every text cell that came from the user (ids, names, rule labels) is written as
-plain text with Excel's quote prefix when it starts like a formula (``=``,
-``+``, ``-``, ``@``, tab, carriage return): the text is kept exactly as given and
-can never run as a formula, in Excel or after an edit. Control characters (a leading
-carriage return among them) are written in OOXML's ``_xHHHH_`` escape, which Excel and
-python-calamine decode (openpyxl does not: ``openpyxl.utils.escape.unescape`` does).
+Every text cell that came from the user (ids, names, rule labels) is written by
+:func:`procure.data.cells.write_cell`: as plain text, with Excel's quote prefix when it starts
+like a formula, so it is kept exactly and can never run as a formula.
 """
 
 from __future__ import annotations
 
-import math
-import re
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+from procure.data.cells import FORMULA_STARTS, ooxml_text, write_cell  # noqa: F401 (re-exported)
+
 _HEADER_FILL = PatternFill("solid", fgColor="1F3864")
 _HEADER_FONT = Font(bold=True, color="FFFFFF")
 _MONEY = '#,##0.00'
@@ -32,50 +27,6 @@ _MONEY_COLUMNS = {
     "dual",
 }
 _PERCENT_COLUMNS = {"utilisation"}
-
-
-# OOXML escapes a character as _xHHHH_ in cell text. A carriage return written raw comes
-# back as a line feed (XML parsers normalise line ends) and other control characters are not
-# allowed in XML at all (openpyxl refuses them), so they are written escaped; a literal
-# "_xHHHH_" in the text gets its "_" escaped so that Excel does not decode it.
-_LITERAL_ESCAPE = re.compile(r"_(?=x[0-9A-Fa-f]{4}_)")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f]")  # all but tab and line feed
-
-
-def ooxml_text(text: str) -> str:
-    """``text`` as Excel must find it in the file to show exactly ``text``."""
-    text = _LITERAL_ESCAPE.sub("_x005F_", text)
-    return _CONTROL.sub(lambda m: f"_x{ord(m.group()):04X}_", text)
-
-
-def write_cell(ws, row: int, col: int, value) -> None:
-    """Write one value safely: user text can never become a formula."""
-    cell = ws.cell(row=row, column=col)
-    value = _plain(value)
-    if isinstance(value, str):
-        cell.value = ooxml_text(value)
-        cell.data_type = "s"
-        if value.startswith(FORMULA_STARTS):
-            cell.quotePrefix = True
-        return
-    cell.value = value
-
-
-def _plain(value):
-    if value is None:
-        return None
-    if isinstance(value, (bool, np.bool_)):
-        return bool(value)
-    if isinstance(value, (np.integer,)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        v = float(value)
-        return None if math.isnan(v) else ("inf" if math.isinf(v) else v)
-    if isinstance(value, str):
-        return value
-    if pd.isna(value) if not isinstance(value, (list, dict, tuple)) else False:
-        return None
-    return str(value)
 
 
 def write_table(ws, table: pd.DataFrame, *, first_row: int = 1) -> None:

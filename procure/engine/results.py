@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -422,9 +423,13 @@ def _offer_use(data, ctx, x_val, cells: pd.DataFrame) -> pd.DataFrame:
 # -- rules -------------------------------------------------------------------------------
 
 def rule_label(rule) -> str:
-    """A readable label for a Rules row (its ``name`` when given)."""
-    # a Series' .name is its row label: read the column itself
-    name = rule.get("name") if isinstance(rule, pd.Series) else getattr(rule, "name", None)
+    """A readable label for a Rules row (its ``name`` when given): a row tuple or a Series."""
+    if isinstance(rule, pd.Series):
+        # a Series' .name is its row label and .item a method: read the columns themselves
+        rule = SimpleNamespace(**{k: rule.get(k) for k in
+                                  ("rule", "partner", "item", "group", "share", "quantity",
+                                   "name")})
+    name = getattr(rule, "name", None)
     if isinstance(name, str) and name.strip():
         return name
     who = rule.partner if isinstance(rule.partner, str) else "pool"
