@@ -67,7 +67,11 @@ def workbooks(draw) -> procure.ProcureData:
     tables["Items"] = pd.DataFrame({
         "item": items, "name": [draw(TEXT) for _ in items], "unit": [draw(TEXT) for _ in items],
         "category": [draw(st.one_of(st.none(), st.just("ammo"))) for _ in items],
-        "shortfall_penalty": [draw(NUMBER) for _ in items]}, index=range(2, len(items) + 2))
+        "shortfall_penalty": [draw(NUMBER) for _ in items],
+        "whole_units": [draw(st.sampled_from([None, "yes", "no", True])) for _ in items]},
+        index=range(2, len(items) + 2))
+    whole = {i for i, w in zip(items, tables["Items"]["whole_units"], strict=True)
+             if w in ("yes", True)}
     tables["Suppliers"] = pd.DataFrame({
         "supplier": suppliers, "name": [draw(TEXT) for _ in suppliers],
         "country": [draw(st.sampled_from(["DE", "FR", "KR"])) for _ in suppliers],
@@ -82,8 +86,13 @@ def workbooks(draw) -> procure.ProcureData:
     tables["Demand"] = pd.DataFrame({
         "partner": [p for p, _, _ in demand], "item": [i for _, i, _ in demand],
         "period": [t for _, _, t in demand],
-        "quantity": [draw(st.floats(0, 1e6)) for _ in demand]},
+        "quantity": [float(draw(st.integers(0, 10**6))) if i in whole
+                     else draw(st.floats(0, 1e6)) for _, i, _ in demand]},
         index=draw(rows_with_gaps(len(demand))))
+    if len(items) > 1 and draw(st.booleans()):
+        tables["Substitutes"] = pd.DataFrame({
+            "item": [items[0], items[0]], "substitute": [items[1], items[1]],
+            "partner": [partners[0], None]}, index=draw(rows_with_gaps(2)))
     s, i = offers[0]
     tables["Capacity"] = pd.DataFrame({"supplier": [s], "item": [i], "period": [periods[0]],
                                        "capacity": [draw(st.floats(0, 1e4))]}, index=[2])

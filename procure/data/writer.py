@@ -34,15 +34,12 @@ from procure.data.validate import RawTables, table_attribute
 __all__ = ["sheet_frames", "raw_tables", "write_workbook", "workbook_bytes",
            "read_workbook_bytes"]
 
-#: sheets whose rows keep the Excel row they were read from
-_ROW_SHEETS = ("Demand", "Rules")
-
-
-def _excel_rows(frame: pd.DataFrame, sheet: str) -> pd.Index:
-    """Excel row of each row: ``source_row`` where the sheet keeps it and it can be written as
-    it is (unique, increasing, below the header), else one row after another from row 2."""
+def _excel_rows(frame: pd.DataFrame) -> pd.Index:
+    """Excel row of each row: ``source_row`` where the table keeps it (Demand, Rules, ...) and
+    it can be written as it is (unique, increasing, below the header), else one row after
+    another from row 2."""
     n = len(frame)
-    if sheet in _ROW_SHEETS and "source_row" in frame.columns and n:
+    if "source_row" in frame.columns and n:
         rows = frame["source_row"].to_numpy(dtype=np.int64)
         if rows[0] >= 2 and np.all(np.diff(rows) > 0):
             return pd.Index(rows, dtype="int64")
@@ -63,9 +60,14 @@ def sheet_frames(data: ProcureData) -> dict[str, pd.DataFrame]:
             if frame is None:
                 continue
             columns = [c.name for c in sheet.columns if c.name in frame.columns]
-            rows_index = _excel_rows(frame, name)
+            rows_index = _excel_rows(frame)
             frame = frame[columns].copy()
             frame.index = rows_index
+            for c in sheet.columns:  # yes/no as the template writes it
+                if c.kind == "yesno" and c.name in frame.columns:
+                    frame[c.name] = frame[c.name].map(
+                        lambda v: None if v is None or v != v else "yes" if v else "no"
+                    ).astype(object)
         if len(frame) or sheet.required:
             out[name] = frame
     return out
