@@ -8,14 +8,16 @@ A :class:`ProcureData` is only ever made by :func:`procure.validate.validate_tab
 * numbers are finite ``float64``; an optional number left blank is ``NaN``
   only where blank has a meaning of its own (budget, capacity,
   shortfall_penalty), otherwise it holds the SPEC default;
-* ``periods`` lists the Demand periods in SPEC order (numbers numerically,
-  then text lexically) and every period column is one of them;
+* ``periods`` lists the Demand periods in the contract's order (numbers numerically,
+  then text lexically: :func:`period_sort_key`) and every period column is one of them;
 * ``demand`` and ``rules`` carry ``source_row``: the row a planner sees in
   Excel (or ``index + 2`` for DataFrames), for messages.
 """
 
 from __future__ import annotations
 
+import math
+import re
 from dataclasses import dataclass, field, replace
 
 import pandas as pd
@@ -72,9 +74,23 @@ class ProcureData:
         }
 
 
+#: a period label that reads as a number: ASCII digits, one optional point, an optional sign
+#: and exponent ("2027", "05", "-1", "2.5", "1e3"); not "nan", "inf", "1_000" or other digits,
+#: which Python's float() would also take
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+
+
 def period_sort_key(label: str) -> tuple:
-    """SPEC order: numbers numerically first, then text lexically."""
-    try:
-        return (0, float(label), "")
-    except ValueError:
-        return (1, 0.0, label)
+    """The contract's order of periods: numbers numerically first, then text lexically.
+
+    A total order on labels, so that the order never depends on how a set happened to be
+    iterated (it did: "nan" had no stable place and the same workbook cost 200, 250, 300 or
+    350 by the hash seed): a label that parses as a non-finite number ("nan", "inf", "-inf",
+    "1e999") is text; labels with equal numeric values ("05" and "5") are ordered by the
+    label itself.
+    """
+    if _NUMBER.fullmatch(label):
+        value = float(label)
+        if math.isfinite(value):
+            return (0, value, label)
+    return (1, 0.0, label)

@@ -730,16 +730,19 @@ def _check_rules(ctx: _Ctx, tables: dict[str, _Table]) -> None:
     if it is not None:
         categories = {v for v in it.col("category") if isinstance(v, str)}
     countries: set[str] = set()
+    supplier_countries: set[str] = set()
     sp = tables.get("Suppliers")
     if sp is not None and sp.ok("country"):
-        countries |= {v for v in sp.col("country") if isinstance(v, str)}
+        supplier_countries = {v for v in sp.col("country") if isinstance(v, str)}
+        countries |= supplier_countries
+    partner_countries: dict[str, list[str]] = {}  # country -> the partners in it
     pa = tables.get("Partners")
     if pa is not None and pa.ok("partner"):
         for p, c in zip(pa.col("partner"), pa.col("country"), strict=True):
-            if isinstance(c, str):
-                countries.add(c)
-            elif c is None and isinstance(p, str):
-                countries.add(p)
+            home = c if isinstance(c, str) else p if c is None and isinstance(p, str) else None
+            if home is not None:
+                countries.add(home)
+                partner_countries.setdefault(home, []).append(p)
     blocs: set[str] = set()
     bl = tables.get("Blocs")
     if bl is not None and bl.ok("bloc"):
@@ -760,6 +763,9 @@ def _check_rules(ctx: _Ctx, tables: dict[str, _Table]) -> None:
                          items | categories, "item or category")
         # group
         kind = None
+        if isinstance(group, str) and rule != "workshare":
+            _warn_ambiguous_group(ctx, row, rule, group, suppliers, supplier_countries,
+                                  partner_countries, blocs, keywords)
         if isinstance(group, str):
             if group in suppliers:
                 kind = "supplier"
@@ -876,6 +882,45 @@ def _check_whole_units(ctx: _Ctx, tables: dict[str, _Table]) -> None:
                     "must be a whole number",
                     f"enter a whole number, e.g. {math.floor(q)} or {math.ceil(q)}, or set "
                     f"whole_units to no for {item!r} in sheet Items")
+
+
+def _warn_ambiguous_group(ctx: _Ctx, row: int, rule: str, group: str, suppliers: set[str],
+                          supplier_countries: set[str], partner_countries: dict[str, list[str]],
+                          blocs: set[str], keywords: tuple[str, ...]) -> None:
+    """A group naming more than one kind of thing resolves as the contract says (a supplier,
+    then a country, then a bloc, then a keyword) but says so, and how to name the other: a
+    country that is only a partner's (default) country and also a bloc read as the country
+    selects no supplier, and a ban on it bans nothing."""
+    kinds = []
+    if group in suppliers:
+        kinds.append(("supplier", f"supplier {group!r} (sheet Suppliers)"))
+    if group in supplier_countries or group in partner_countries:
+        whose = ("of a supplier" if group in supplier_countries else
+                 "of partner " + ", ".join(repr(p) for p in partner_countries[group][:3])
+                 + " (sheet Partners; a blank country is the partner id)")
+        kinds.append(("country", f"the country {group!r} {whose}"))
+    if group in blocs:
+        kinds.append(("bloc", f"the bloc {group!r} (sheet Blocs)"))
+    if group.lower() in keywords:
+        kinds.append(("keyword", f"the keyword {group.lower()!r}"))
+    if len(kinds) < 2:
+        return
+    taken = kinds[0][0]
+    how = {
+        "country": f"to mean the country, rename supplier {group!r} in sheet Suppliers (and "
+                   "wherever the id is used)",
+        "bloc": f"to mean the bloc, rename it in sheet Blocs (e.g. to '{group}_bloc') and name "
+                "that here",
+        "keyword": f"to mean {group.lower()!r}, rename the {taken} {group!r}",
+    }
+    note = ""
+    if taken == "country" and group not in supplier_countries:
+        note = (f"; no supplier is in country {group!r}, so the rule selects no supplier"
+                + (" (it bans nothing)" if rule == "ban" else ""))
+    ctx.warnings.append(
+        f"sheet 'Rules' row {row}: group {group!r} names " + " and ".join(d for _, d in kinds)
+        + f"; it is read as the {taken} (a group is looked up as a supplier, then a country, "
+        f"then a bloc){note}; " + "; ".join(how[k] for k, _ in kinds[1:]))
 
 
 def _check_settings(ctx: _Ctx, tables: dict[str, _Table]) -> dict[str, Any]:

@@ -255,6 +255,8 @@ def solve_highs(
     deadline = None if time_limit is None else start + float(time_limit)
     _run(h, verbose)
     out = read_highs(h, model, time.perf_counter() - start, gap_asked=gap, time_limit=time_limit)
+    if not model.is_mip and out.status == Status.OPTIMAL:
+        out = _refine_small_rows(h, model, out, verbose=verbose)
     if model.is_mip and out.status.has_plan:
         raw_objective = out.objective
         leaky = _leaky_binaries(model, out.col_value)
@@ -325,11 +327,59 @@ def polish_mip(h, model: Model, out: SolverOutput, *, time_limit: float | None =
     objective = float(model.col_cost @ col_value)
     row_dual = np.asarray(sol.row_dual, dtype=float)[:model.num_rows] if sol.dual_valid else None
     polished = objective != out.objective or not np.array_equal(col_value, out.col_value)
-    return SolverOutput(out.status, col_value, row_dual, objective, out.mip_gap, out.seconds,
-                        out.solver, out.detail + (" (binaries polished)" if polished else ""),
-                        bound=out.bound, gap_asked=out.gap_asked, stopped=out.stopped,
-                        time_limit=out.time_limit,
-                        duals_basis="fixed_mip" if row_dual is not None else None)
+    result = SolverOutput(out.status, col_value, row_dual, objective, out.mip_gap, out.seconds,
+                          out.solver, out.detail + (" (binaries polished)" if polished else ""),
+                          bound=out.bound, gap_asked=out.gap_asked, stopped=out.stopped,
+                          time_limit=out.time_limit,
+                          duals_basis="fixed_mip" if row_dual is not None else None)
+    return _refine_small_rows(h, model, result, verbose=verbose, fixed=(ints, fixed))
+
+
+#: HiGHS's smallest primal feasibility tolerance (its default is 1e-7, absolute)
+_TIGHT_FEASIBILITY = 1e-10
+
+
+def hidden_row_misses(model: Model, values: np.ndarray) -> np.ndarray:
+    """Rows missed by more than 1e-6 of their own scale but by less than 1e-6 absolute:
+    within a solver's absolute tolerance, yet a real miss on a small row (HiGHS serves a
+    demand of 5e-8 units with nothing, well within its 1e-7)."""
+    activity = model.matrix @ values
+    miss = np.maximum(np.maximum(model.row_lower - activity, activity - model.row_upper), 0.0)
+    scale = np.maximum(np.abs(np.where(np.isfinite(model.row_lower), model.row_lower, 0.0)),
+                       np.abs(np.where(np.isfinite(model.row_upper), model.row_upper, 0.0)))
+    scale = np.maximum(scale, abs(model.matrix) @ np.abs(values))
+    return np.flatnonzero((miss > 1e-6 * scale) & (miss <= 1e-6))
+
+
+def _refine_small_rows(h, model: Model, out: SolverOutput, *, verbose: bool,
+                       fixed: tuple | None = None) -> SolverOutput:
+    """Re-solve the LP in ``h`` (the model, or the polished MIP's fixed LP) with HiGHS's
+    tightest feasibility tolerance when :func:`hidden_row_misses` finds a row its default
+    tolerance let through; the tolerance is set back afterwards (``h`` may be reused)."""
+    import highspy
+
+    if out.col_value is None or not len(hidden_row_misses(model, out.col_value)):
+        return out
+    h.setOptionValue("primal_feasibility_tolerance", _TIGHT_FEASIBILITY)
+    h.setOptionValue("time_limit", np.inf)
+    try:
+        _run(h, verbose)
+        if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            return out
+        sol = h.getSolution()
+    finally:
+        h.setOptionValue("primal_feasibility_tolerance", 1e-7)
+    col_value = np.asarray(sol.col_value, dtype=float)
+    if fixed is not None:
+        col_value[fixed[0]] = fixed[1]
+    objective = float(model.col_cost @ col_value)
+    out.col_value, out.objective = col_value, objective
+    if not model.is_mip:
+        out.bound = objective
+    out.row_dual = np.asarray(sol.row_dual, dtype=float)[:model.num_rows] if sol.dual_valid else None
+    out.duals_basis = None if out.row_dual is None else out.duals_basis or "lp"
+    out.detail += " (re-solved at feasibility tolerance 1e-10 for small rows)"
+    return out
 
 
 #: most sub-MIPs :func:`prove_polished` may solve before it reports the gap it has proven

@@ -22,8 +22,11 @@ from procure.engine.model import Model
 from procure.engine.model.index import BuildContext, period_capacity
 from procure.engine.status import Status
 
-#: values below this (relative to 1 unit) are solver noise, reported as 0
-ZERO = 1e-7
+#: a value at most this fraction of its column's scale is solver noise, reported as 0. The
+#: scale of a delivery or shortfall is its demand row's quantity, of any other column its
+#: finite upper bound (else 1): a demand of 5e-8 units is delivered, while 1e-6 units of
+#: noise on a million-unit row read as 0 (an absolute 1e-7 dropped the first)
+ZERO_RTOL = 1e-9
 _RULE_BLOCKS = ("share", "workshare", "quantity", "supplier_count")
 
 
@@ -133,7 +136,7 @@ def make_result(data: ProcureData, model: Model, out: SolverOutput, build_second
     if not out.status.has_plan:
         return empty_result(data, model, out, build_seconds, _status_message(out, data))
     ctx: BuildContext = model.extras["context"]
-    v = _clean(out.col_value, model)
+    v = clean_values(out.col_value, model)
     xb = model.variables["x"]
     x_val = v[xb.start:xb.stop]
     x = ctx.x
@@ -232,9 +235,25 @@ def status_sentence(out: SolverOutput, total: float | None, currency: str) -> st
     return f"solver stopped: {out.detail or out.status.value}"
 
 
-def _clean(values: np.ndarray, model: Model) -> np.ndarray:
+def column_scale(model: Model) -> np.ndarray:
+    """What a column's value is measured against (see :data:`ZERO_RTOL`)."""
+    up = model.col_upper
+    scale = np.where(np.isfinite(up) & (up > 0), up, 1.0)
+    ctx: BuildContext = model.extras["context"]
+    xb = model.variables["x"]
+    scale[xb.start:xb.stop] = ctx.x["demand"].to_numpy(dtype=float)
+    ub = model.variables["shortfall"]
+    if ub.size:
+        quantity = ctx.data.demand["quantity"].to_numpy(dtype=float)
+        scale[ub.start:ub.stop] = quantity[ub.index["demand_row"].to_numpy()]
+    return scale
+
+
+def clean_values(values: np.ndarray, model: Model) -> np.ndarray:
+    """Solver values with noise set to 0 (relative to each column's scale) and integer
+    columns rounded."""
     v = np.asarray(values, dtype=float).copy()
-    v[np.abs(v) < ZERO] = 0.0
+    v[np.abs(v) <= ZERO_RTOL * column_scale(model)] = 0.0
     ints = model.integrality
     v[ints] = np.round(v[ints])
     return v
@@ -249,7 +268,6 @@ def _offer_table(data, model, ctx, v, x_val, cells: pd.DataFrame) -> pd.DataFram
     offers = ctx.offers
     n = len(offers)
     pooled = np.bincount(ctx.x["offer"].to_numpy(), weights=x_val, minlength=n)
-    pooled[pooled < ZERO] = 0.0
     tier_min = np.zeros(n)
     price = offers["unit_price"].to_numpy(dtype=float).copy()
     purchase = price * pooled
@@ -258,7 +276,7 @@ def _offer_table(data, model, ctx, v, x_val, cells: pd.DataFrame) -> pd.DataFram
         # SPEC: the tier with the largest min_quantity <= Q, read off Q itself. The segment the
         # solver chose may be the band below when Q sits exactly on a breakpoint (same cost for
         # incremental, where C(Q) is continuous; never cheaper for all_units).
-        reached = seg["min_quantity"].to_numpy() <= pooled[seg["offer"].to_numpy()] * (1 + ZERO) + ZERO
+        reached = seg["min_quantity"].to_numpy() <= pooled[seg["offer"].to_numpy()] * (1 + ZERO_RTOL)
         pick = seg[reached].groupby("offer", sort=False).tail(1)
         o = pick["offer"].to_numpy()
         tier_min[o] = pick["min_quantity"].to_numpy()
@@ -523,7 +541,7 @@ def _counts_reached(model: Model, v: np.ndarray, n_rows: int) -> np.ndarray:
     n_pairs = len(pairs["row"])
     delivered = np.bincount(pair_idx, weights=vals * v[cols], minlength=n_pairs) if n_pairs else np.zeros(0)
     thr = pairs["threshold"]
-    counts = np.where(thr > 0, delivered >= thr - 1e-6, delivered > ZERO)
+    counts = np.where(thr > 0, delivered >= thr * (1 - 1e-6), delivered > 0)
     return np.bincount(pairs["row"], weights=counts.astype(float), minlength=n_rows)
 
 
