@@ -1,0 +1,25 @@
+"""procure's app: ``streamlit run app.py`` opens the Plan page on the demo, already solved.
+
+Pages (``procure/app/``, one module each): Data (upload, check, edit), Plan (solve and explore),
+Nation view (one partner's side of the plan). docs/app.md describes them.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from procure.app.shared import PAGE_FILES, current_workbook, guard
+
+st.set_page_config(page_title="procure", page_icon=":material/handshake:", layout="wide")
+
+pages = [
+    st.Page(PAGE_FILES["data"], title="Data", icon=":material/table:"),
+    st.Page(PAGE_FILES["plan"], title="Plan", icon=":material/account_tree:", default=True),
+    st.Page(PAGE_FILES["nation"], title="Nation view", icon=":material/flag:", url_path="nation"),
+]
+page = st.navigation(pages)
+current_workbook()  # a new session starts on the demo
+with guard(f"showing the {page.title} page"):
+    page.run()
+with st.sidebar:  # after the page: it may have changed the workbook
+    st.caption(f"Workbook: **{current_workbook().name}**")
