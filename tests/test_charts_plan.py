@@ -139,10 +139,12 @@ def test_marginal_costs_of_an_lp(lp):
     assert list(bars[0].x) == pytest.approx([2])
 
 
-def test_marginal_charts_say_when_there_are_no_duals(demo):
-    assert demo.is_mip and demo.demand_duals.empty
-    for fig in (charts.demand_marginal_costs(demo.demand_duals),
-                charts.capacity_marginal_values(demo.capacity_duals, demo.budget_duals)):
+def test_marginal_charts_say_when_there_are_no_duals():
+    demand = pd.DataFrame(columns=["partner", "item", "period", "marginal_cost"])
+    capacity = pd.DataFrame(columns=["supplier", "item", "period", "marginal_value"])
+    budget = pd.DataFrame(columns=["partner", "marginal_value"])
+    for fig in (charts.demand_marginal_costs(demand),
+                charts.capacity_marginal_values(capacity, budget)):
         assert not fig.data and fig.layout.annotations
 
 

@@ -164,11 +164,13 @@ def marginal_panel(wb: shared.Workbook, result: Result) -> None:
         return
     st.subheader("Marginal costs")
     if result.demand_duals.empty and result.capacity_duals.empty and result.budget_duals.empty:
-        st.info("No marginal costs for this plan: they come from the duals of a linear "
-                "programme, and this plan has yes/no decisions (setup costs, price tiers, "
-                "minimum orders or supplier counts), which have none.")
+        st.info("No marginal costs for this plan: the solver gave no duals.")
         return
     cur = result.currency
+    if duals_basis(result) == "fixed_mip":
+        st.caption("This plan has yes/no decisions (setup costs, price tiers, minimum orders, "
+                   "supplier counts): these are the duals with those decisions held as in the "
+                   "plan, i.e. the cost of one more unit if nothing else is re-decided.")
     left, right = st.columns(2)
     with left:
         st.plotly_chart(charts.demand_marginal_costs(result.demand_duals, cur), width="stretch",
@@ -180,6 +182,12 @@ def marginal_panel(wb: shared.Workbook, result: Result) -> None:
                         width="stretch", key="plan_capacity_duals")
         st.caption("What one more unit of a supplier's capacity or of a partner's budget would "
                    "save (the limits that hold the plan back).")
+
+
+def duals_basis(result: Result) -> str:
+    """``lp`` (a pure LP's duals) or ``fixed_mip`` (the LP with the plan's yes/no decisions
+    fixed): the engine's label when it gives one, else read off ``is_mip``."""
+    return getattr(result, "duals_basis", None) or ("fixed_mip" if result.is_mip else "lp")
 
 
 def allocation_panel(wb: shared.Workbook, result: Result) -> None:
