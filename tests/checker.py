@@ -884,6 +884,18 @@ def _check_rules(ctx: _Ctx, A: pd.DataFrame, v: _Violations) -> dict:
                         v.add("rule", f"{label} [{i}]: only {n} suppliers deliver at least 1 "
                               f"unit {counted}, at least {_fmt(quantity)} required")
                     out[(rid, i)] = (">=", float(n), quantity, 0.0)
+        elif kind == "n_minus_1":
+            # the re-covery LP without each supplier (or country), from the allocation alone
+            try:
+                from tests.recovery import contingencies, least_unmet
+            except ImportError:  # tests/ is not a package
+                from recovery import contingencies, least_unmet
+            row = r._asdict()
+            for lost_label, lost in contingencies(ctx.data, row):
+                unmet, total = least_unmet(ctx.data, A.assign(quantity=qty), row, lost)
+                if total > 0:
+                    constraint(rid, lost_label, "<=", unmet, share * total, total,
+                               f"{label} [without {lost_label}]")
         else:
             v.add("rule", f"{label}: unknown rule type {kind!r}")
     return out

@@ -1,5 +1,5 @@
 """Validation of the supply-chain security and standards input: Items.whole_units,
-Offers.surge, Suppliers.failure_probability and the Substitutes sheet.
+Offers.surge, Suppliers.failure_probability, the Substitutes sheet and the n_minus_1 rule.
 
 Every bad cell gives one problem naming the sheet, the Excel row, the column and a fix; a
 good workbook reads the new columns into typed tables.
@@ -34,6 +34,7 @@ def sheets() -> dict[str, list[list]]:
         ["shell155", "shell155b", None],
         ["shell155b", "shell155", "PL"],
     ]
+    s["Rules"].append(["n_minus_1", None, "radio", None, 0.1, None, "N-1 radios"])
     return s
 
 
@@ -62,6 +63,8 @@ def test_good_workbook_reads_the_new_columns(tmp_path):
                                                              ["shell155b", "shell155"]]
     assert subs["partner"].tolist() == [None, "PL"]
     assert subs["source_row"].tolist() == [2, 3]
+    rule = data.rules[data.rules["rule"] == "n_minus_1"].iloc[0]
+    assert rule["share"] == 0.1 and rule["item"] == "radio"
     assert not data.warnings
 
 
@@ -87,6 +90,10 @@ CASES = {
     "substitute equal to its item": ("Substitutes", 2, "substitute", "shell155",
                                      ["cannot substitute for itself"]),
     "blank substitute": ("Substitutes", 2, "substitute", None, ["required but blank"]),
+    "n_minus_1 share above 1": ("Rules", 8, "share", 1.2, ["<= 1"]),
+    "n_minus_1 share negative": ("Rules", 8, "share", -0.5, [">= 0"]),
+    "n_minus_1 without share": ("Rules", 8, "share", None, ["n_minus_1 needs a share"]),
+    "n_minus_1 unknown group": ("Rules", 8, "group", "nobody", ["unknown group"]),
     "fractional demand of a whole-units item": ("Demand", 5, "quantity", 30.5,
                                                 ["whole units", "whole number", "30 or 31"]),
 }
@@ -126,9 +133,26 @@ def test_redundant_and_unit_changing_substitutes_warn(tmp_path):
     assert "row 5" in text and "one for one" in text
 
 
+def test_n_minus_1_groups(tmp_path):
+    for group in ("each_supplier", "each_country", "EU", "rhm", "DE"):
+        s = set_cell(sheets(), "Rules", 8, "group", group)
+        read_workbook(write_workbook(tmp_path / "in.xlsx", s))
+    s = set_cell(sheets(), "Rules", 8, "group", "domestic")
+    p = one(tmp_path, s)
+    assert (p.sheet, p.row, p.column) == ("Rules", 8, "partner") and "domestic" in p.message
+
+
+def test_n_minus_1_ignores_quantity_with_a_warning(tmp_path):
+    s = set_cell(sheets(), "Rules", 8, "quantity", 5)
+    data = read_workbook(write_workbook(tmp_path / "in.xlsx", s))
+    assert any("n_minus_1 ignores quantity" in w for w in data.warnings)
+
+
 def test_every_problem_at_once(tmp_path):
     s = set_cell(sheets(), "Offers", 2, "surge", -1)
     s = set_cell(s, "Substitutes", 2, "substitute", "shell155")
+    s = set_cell(s, "Rules", 8, "share", 2)
     s = set_cell(s, "Demand", 6, "quantity", 0.5)
     found = problems(tmp_path, s)
-    assert {(p.sheet, p.row) for p in found} == {("Offers", 2), ("Substitutes", 2), ("Demand", 6)}
+    assert {(p.sheet, p.row) for p in found} == {("Offers", 2), ("Substitutes", 2), ("Rules", 8),
+                                                 ("Demand", 6)}

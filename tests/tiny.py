@@ -51,6 +51,7 @@ def tiny(
     blocs: Iterable | None = None,
     rules: Iterable | None = None,
     settings: Mapping | None = None,
+    substitutes: Iterable | None = None,
 ) -> procure.ProcureData:
     """Validated data from short descriptions (see module docstring).
 
@@ -65,6 +66,7 @@ def tiny(
     * ``transport``: tuples ``(from_country, to_partner, cost_per_unit, item or None)``
     * ``blocs``: tuples ``(bloc, country)``
     * ``rules``: dicts (see :func:`rule`)
+    * ``substitutes``: tuples ``(item, substitute, partner or None)``
     """
     demand_df = frame(demand, ["partner", "item", "period", "quantity"])
     offers_df = frame(offers)
@@ -92,6 +94,8 @@ def tiny(
     if rules is not None:
         cols = ["rule", "partner", "item", "group", "share", "quantity", "name"]
         tables["Rules"] = pd.DataFrame([{c: r.get(c) for c in cols} for r in rules], columns=cols)
+    if substitutes is not None:
+        tables["Substitutes"] = frame(substitutes, ["item", "substitute", "partner"])
     if settings is not None:
         tables["Settings"] = pd.DataFrame({"key": list(settings), "value": list(settings.values())})
     return procure.validate_tables(tables)

@@ -38,7 +38,7 @@ from procure.engine.backends import (
     read_highs,
     set_threads,
 )
-from procure.engine.model import Model, build_model
+from procure.engine.model import Model, build_model, resilience
 from procure.engine.model.index import item_mask
 from procure.engine.status import Status
 
@@ -295,6 +295,7 @@ def coalition_bounds(plan: CoalitionPlan, data: ProcureData, members: Coalition,
         if not inside[demanders].any():
             row_lower[row] = -np.inf
             row_upper[row] = np.inf
+    resilience.coalition_cover_bounds(m, inside, col_upper, row_lower)  # N-1 re-coveries
     return col_upper, row_lower, row_upper
 
 

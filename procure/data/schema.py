@@ -88,13 +88,14 @@ RULE_TYPES: tuple[str, ...] = (
     "max_quantity",
     "min_suppliers",
     "max_suppliers",
+    "n_minus_1",
 )
 SHARE_RULES = ("min_share", "max_share", "min_value_share", "max_value_share")
 QUANTITY_RULES = ("min_quantity", "max_quantity")
 COUNT_RULES = ("min_suppliers", "max_suppliers")
 #: groups that expand to one constraint per supplier / per country
 EACH_GROUPS = ("each_supplier", "each_country")
-EACH_GROUP_RULES = ("max_share", "max_value_share", "max_quantity")
+EACH_GROUP_RULES = ("max_share", "max_value_share", "max_quantity", "n_minus_1")
 #: values a yes/no cell may hold (case-insensitive), and what they mean
 YES_NO = {"yes": True, "no": False, "true": True, "false": False, "1": True, "0": False,
           "y": True, "n": False}

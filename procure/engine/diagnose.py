@@ -52,6 +52,7 @@ _ELASTIC = {
     "workshare": +1,
     "quantity": 0,
     "supplier_count": 0,
+    "n1_cover": +1,  # N-1: the demand a re-covery without one supplier must still meet
 }
 
 
@@ -330,11 +331,32 @@ def _describe(data: ProcureData, model: Model, row: int, family: str, amount: fl
     label = rule_label(rule)
     subject = idx["subject"]
     whom = f" for {subject}" if isinstance(subject, str) and subject else ""
+    if family == "n1_cover":
+        return _describe_n_minus_1(data, model, rule, label, subject, amount)
     units = {"value": f"{data.currency} of value", "quantity": "units", "count": "suppliers"}[idx["measure"]]
     return Conflict(
         "rule", "Rules", int(rule.source_row), f"{label}{whom}", amount,
         f"rule '{label}'{whom} (Rules row {int(rule.source_row)}) cannot hold: "
         f"misses by {amount:,.6g} {units}",
+    )
+
+
+def _describe_n_minus_1(data: ProcureData, model: Model, rule, label: str, lost: str,
+                        amount: float) -> Conflict:
+    """'without DE_ELB, the pool would lack 40,000 155 mm shells (of 1,824,500) beyond the
+    10 % the rule tolerates'."""
+    items = data.items.set_index("item")
+    item = rule.item if isinstance(rule.item, str) else None
+    if item is not None and item in items.index:
+        what = _plural(_name(items, item), amount)
+    else:
+        what = f"units of {item}" if item is not None else "units"
+    who = rule.partner if isinstance(rule.partner, str) else "the pool"
+    return Conflict(
+        "rule", "Rules", int(rule.source_row), f"{label} without {lost}", amount,
+        f"rule '{label}' (Rules row {int(rule.source_row)}) cannot hold: without {lost}, "
+        f"{who} would lack {amount:,.6g} {what} beyond the {rule.share:.0%} of its demand "
+        "the rule tolerates (surge, spare capacity or another supplier would close the gap)",
     )
 
 

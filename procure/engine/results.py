@@ -18,7 +18,7 @@ import pandas as pd
 
 from procure.data.tables import ProcureData
 from procure.engine.backends import PROOF_BUDGET, SolverOutput
-from procure.engine.model import Model
+from procure.engine.model import Model, resilience
 from procure.engine.model.index import BuildContext, period_capacity
 from procure.engine.status import Status
 
@@ -458,6 +458,10 @@ def rule_label(rule) -> str:
         target = f"{op} {rule.share:.0%}"
     elif rule.rule == "ban":
         target = ""
+    elif rule.rule == "n_minus_1":
+        lost = "each country" if group == "each_country" else (
+            "each supplier" if group in ("all suppliers", "each_supplier") else f"each of {group}")
+        return f"n_minus_1: without {lost}, unmet <= {rule.share:.0%} ({who}, {what})"
     else:
         op = ">=" if rule.rule.startswith("min") else "<="
         target = f"{op} {rule.quantity:g}"
@@ -508,6 +512,9 @@ def _rules_table(data: ProcureData, model: Model, v: np.ndarray, row_dual) -> pd
             "binds": binds,
             "dual": dual,
         }))
+    n_minus_1 = resilience.report(model, v, row_dual)
+    if len(n_minus_1):
+        frames.append(n_minus_1)
     bans = rules.index[rules["rule"] == "ban"].to_numpy()
     if len(bans):
         frames.append(pd.DataFrame({

@@ -14,6 +14,7 @@ from procure.engine.model.core import Block, Model, ModelBuilder
 from procure.engine.model.demand import add_deliveries, add_demand, add_shortfall
 from procure.engine.model.index import BuildContext, build_context
 from procure.engine.model.orders import add_pooled_quantity, plan_tiers
+from procure.engine.model.resilience import add_n_minus_1
 from procure.engine.model.rules import (
     add_quantity_rules,
     add_share_rules,
@@ -41,6 +42,7 @@ def build_model(data: ProcureData) -> Model:
     add_workshare_rules(b, ctx)  # 6. juste retour
     add_quantity_rules(b, ctx)  # 6. min/max quantity
     add_supplier_count_rules(b, ctx)  # 6. min/max suppliers
+    add_n_minus_1(b, ctx)  # 6. N-1: a re-covery without each supplier in scope
     model = b.finish()
     model.extras["context"] = ctx
     return model

@@ -1,0 +1,221 @@
+"""N-1 secure plans (the ``n_minus_1`` rule): hand-worked known answers for secure,
+tolerant and impossible requirements; every plan re-checked by removing each supplier in
+turn and solving the re-covery LP independently from the output tables (tests/recovery.py).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import procure
+from benchmarks.generate import generate
+from procure.analysis.sharing import all_coalitions, coalition_costs, coalition_data
+
+try:
+    from tests.recovery import check_n_minus_1
+    from tests.tiny import check_solution, qty, rule, solved, tiny
+except ImportError:  # tests/ is not a package
+    from recovery import check_n_minus_1
+    from tiny import check_solution, qty, rule, solved, tiny
+
+
+def three_suppliers(share: float | None, *, b_capacity=100, b_shared=None, rules=(),
+                    countries=("FR", "DE", "IT"), **kw):
+    """P needs 100 x in one period. A at 10, B at 12 (surge 50), C at 15 (no surge); each can
+    make 100 a period unless told otherwise."""
+    n1 = [] if share is None else [rule("n_minus_1", item="x", share=share, name="N-1 x")]
+    a, b, c = countries
+    suppliers = {"A": a, "B": {"country": b, "capacity": b_shared} if b_shared else b, "C": c}
+    return tiny(
+        offers=[dict(supplier="A", item="x", unit_price=10, capacity=100),
+                dict(supplier="B", item="x", unit_price=12, capacity=b_capacity, surge=50),
+                dict(supplier="C", item="x", unit_price=15, capacity=100)],
+        demand=[("P", "x", 1, 100)], suppliers=suppliers, rules=[*n1, *rules], **kw)
+
+
+def n1_rows(result) -> dict[str, tuple[float, bool]]:
+    t = result.rules[result.rules["rule"] == "n_minus_1"]
+    return {s: (float(a), bool(b)) for s, a, b in zip(t["subject"], t["achieved"], t["binds"], strict=True)}
+
+
+def test_secure_plan_known_answer():
+    """Share 0 (nothing may go unmet), with x_A + x_B + x_C = 100:
+
+    * without B: A and C have no surge, so x_A + x_C >= 100, i.e. x_B = 0;
+    * without A: x_B + 50 + x_C >= 100 (B's surge), i.e. x_C >= 50 (x_B = 0);
+    * without C: x_A + x_B + 50 >= 100: holds when x_C <= 50.
+    Cheapest: x_A = 50, x_C = 50, cost 500 + 750 = 1,250 (1,000 without the rule: all from A),
+    a price of resilience of 250. Without A or B the re-covery leaves nothing unmet (both rows
+    bind at 0 %); without C there is room to spare (A 50 + B's surge 50 = 100 with x_B = 0
+    only just: it binds too)."""
+    assert solved(three_suppliers(None)).total_cost == pytest.approx(1000.0)
+    data = three_suppliers(0.0)
+    result = solved(data)
+    assert result.total_cost == pytest.approx(1250.0)
+    assert qty(result, supplier="A") == pytest.approx(50) and qty(result, supplier="C") == pytest.approx(50)
+    assert set(n1_rows(result)) == {"A", "B", "C"}
+    assert all(achieved == pytest.approx(0.0) for achieved, _ in n1_rows(result).values())
+    unmet = check_n_minus_1(data, result)
+    assert unmet == pytest.approx({("Rules!2", "A"): 0.0, ("Rules!2", "B"): 0.0, ("Rules!2", "C"): 0.0})
+    # an LP: the rule's duals price each contingency (5 = C's premium over A on the 50 units
+    # that must be C's because A may fail; 3 = C's premium over B)
+    duals = result.rules.set_index("subject")["dual"]
+    assert duals["A"] == pytest.approx(5.0) and duals["B"] == pytest.approx(3.0)
+
+
+def test_tolerant_plan_known_answer():
+    """Share 0.2 (at most 20 of the 100 may go unmet):
+
+    * without B: x_A + x_C >= 80, i.e. x_B <= 20;
+    * without A: x_B + 50 + x_C >= 80, i.e. x_B + x_C >= 30;
+    * without C: x_A + x_B + 50 >= 80: holds.
+    Cheapest: x_B = 20, x_C = 10, x_A = 70: 700 + 240 + 150 = 1,090. Without A the best
+    re-covery is 20 + 50 + 10 = 80 (20 % unmet, binds), without B 80 (binds), without C
+    70 + 20 + 50 = 140 >= 100 (nothing unmet)."""
+    data = three_suppliers(0.2)
+    result = solved(data)
+    assert result.total_cost == pytest.approx(1090.0)
+    rows = n1_rows(result)
+    assert rows["A"][0] == pytest.approx(0.2) and rows["A"][1]
+    assert rows["B"][0] == pytest.approx(0.2) and rows["B"][1]
+    assert rows["C"] == (pytest.approx(0.0), False)
+    assert check_n_minus_1(data, result)[("Rules!2", "A")] == pytest.approx(20.0)
+
+
+def test_capacity_bounds_the_surge():
+    """Share 0.4, and B can make only 30 a period: its surge is capped by its capacity.
+
+    * without B: x_A + x_C >= 60;  without A: min(x_B + 50, 30) + x_C >= 60, i.e. x_C >= 30;
+    * without C: x_A + min(x_B + 50, 30) >= 60, i.e. x_A >= 30.
+    Cheapest: x_A = 70, x_C = 30: 1,150. (Were the surge not held to capacity, x_C >= 10 would
+    do: 1,050.) The same with B's 30 as a shared supplier capacity instead."""
+    for data in (three_suppliers(0.4, b_capacity=30), three_suppliers(0.4, b_shared=30)):
+        result = solved(data)
+        assert result.total_cost == pytest.approx(1150.0)
+        check_n_minus_1(data, result)
+
+
+def test_impossible_requirement_is_diagnosed():
+    """Only A and B, no surge, nothing may go unmet: without A, B must already deliver all 100,
+    and without B, A must: impossible. The diagnosis names the rule and the loss it cannot
+    survive: relaxing one contingency by 100 units is the smallest repair."""
+    data = tiny(offers=[dict(supplier="A", item="x", unit_price=10),
+                        dict(supplier="B", item="x", unit_price=12)],
+                demand=[("P", "x", 1, 100)],
+                rules=[rule("n_minus_1", item="x", share=0, name="N-1 x")])
+    result = procure.solve(data)
+    assert result.status == procure.Status.INFEASIBLE
+    (conflict,) = result.diagnosis.conflicts
+    assert conflict.kind == "rule" and conflict.row == 2 and conflict.amount == pytest.approx(100.0)
+    assert "N-1 x" in conflict.message and ("without A" in conflict.message or "without B" in conflict.message)
+    assert "lack 100" in result.message
+
+
+def test_whole_contingency_without_any_other_supplier():
+    """The only supplier of y may be lost: its contingency has no re-covery column at all and
+    the rule cannot hold unless it tolerates everything (share 1)."""
+    offers = [dict(supplier="A", item="y", unit_price=10)]
+    bad = tiny(offers=offers, demand=[("P", "y", 1, 5)], rules=[rule("n_minus_1", share=0.5)])
+    result = procure.solve(bad)
+    assert result.status == procure.Status.INFEASIBLE
+    assert result.diagnosis.conflicts[0].amount == pytest.approx(2.5)
+    ok = tiny(offers=offers, demand=[("P", "y", 1, 5)], rules=[rule("n_minus_1", share=1)])
+    assert n1_rows(solved(ok))["A"] == (pytest.approx(1.0), True)
+
+
+def test_each_country_loses_every_supplier_of_a_country_at_once():
+    """A and B are both German, C Italian; share 0.5. Losing Germany loses A and B together:
+    C must carry half the demand (x_C >= 50; losing Italy leaves A, B and B's surge of 50):
+    x_A = 50, x_C = 50, 1,250. One supplier at a time, 50 % is no constraint at all (without
+    A: B's surge alone is 50; without B: A and C keep x_A + x_C >= 50): all from A, 1,000."""
+    by_country = three_suppliers(None, countries=("DE", "DE", "IT"), rules=[
+        rule("n_minus_1", item="x", group="each_country", share=0.5)])
+    result = solved(by_country)
+    assert result.total_cost == pytest.approx(1250.0)
+    assert set(n1_rows(result)) == {"DE", "IT"}
+    assert n1_rows(result)["DE"] == (pytest.approx(0.5), True)
+    check_n_minus_1(by_country, result)
+    by_supplier = three_suppliers(0.5, countries=("DE", "DE", "IT"))
+    assert solved(by_supplier).total_cost == pytest.approx(1000.0)
+
+
+def test_partner_rule_per_period_with_a_substitute():
+    """P needs 40 x in each of periods 1 and 2; Q needs 30 x in period 1. P's own N-1 rule
+    (share 0) guards against losing A or Y (group GUARD = France and Germany; C, Italian, is
+    not guarded against). A makes x at 10; C makes x at 20 with a surge of 30 a period; Y makes
+    y at 11 with a surge of 10, and P accepts y for x.
+
+    All from A (110 x 10 = 1,100) is secure: without A, P's 40 a period come from C's surge
+    (30) and Y's (10), the substitute; without Y nothing changes. Without the Substitutes row,
+    C's surge is 10 short each period, so P must buy 10 a period from C: 20 x 20 + 90 x 10 =
+    1,300."""
+    def case(substitutes):
+        return tiny(
+            offers=[dict(supplier="A", item="x", unit_price=10, capacity=100),
+                    dict(supplier="C", item="x", unit_price=20, capacity=100, surge=30),
+                    dict(supplier="Y", item="y", unit_price=11, capacity=100, surge=10)],
+            demand=[("P", "x", 1, 40), ("P", "x", 2, 40), ("Q", "x", 1, 30)],
+            suppliers={"A": "FR", "C": "IT", "Y": "DE"},
+            blocs=[("GUARD", "FR"), ("GUARD", "DE")],
+            rules=[rule("n_minus_1", partner="P", item="x", group="GUARD", share=0)],
+            substitutes=substitutes,
+        )
+
+    with_y = case([("x", "y", "P")])
+    result = solved(with_y)
+    assert result.total_cost == pytest.approx(1100.0)
+    assert set(n1_rows(result)) == {"A", "Y"}
+    assert check_n_minus_1(with_y, result) == pytest.approx({("Rules!2", "A"): 0.0, ("Rules!2", "Y"): 0.0})
+    without_y = case(None)
+    result = solved(without_y)
+    assert result.total_cost == pytest.approx(1300.0)
+    assert qty(result, partner="P", supplier="C") == pytest.approx(20)
+    assert set(n1_rows(result)) == {"A"}  # Y offers nothing P may take: no contingency
+    check_n_minus_1(without_y, result)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_generated_n_minus_1_instances_are_secure_and_rechecked(seed):
+    tables = generate(partners=3, items=3, offers_per_item=3, periods=2, rule_density=1.0,
+                      shared_capacity=True, substitutes=True, surge=True, n_minus_1=True, seed=seed)
+    data = procure.validate_tables(tables)
+    assert (data.rules["rule"] == "n_minus_1").any()
+    result = procure.solve(data, mip_gap=0.0)
+    assert result.status == procure.Status.OPTIMAL, result.message
+    check_solution(data, result)
+    check_n_minus_1(data, result)
+
+
+@pytest.mark.parametrize("seed", [3, 4])
+def test_coalitions_with_n_minus_1_fast_path_equals_literal(seed):
+    tables = generate(partners=3, items=2, offers_per_item=3, periods=2, rule_density=0.5,
+                      substitutes=True, surge=True, n_minus_1=True, seed=seed)
+    data = procure.validate_tables(tables)
+    coalitions = [c for c in all_coalitions(list(data.partners["partner"])) if c]
+    fast = coalition_costs(data, coalitions, mip_gap=1e-9)
+    for members, cost in zip(fast["coalition"], fast["cost"], strict=True):
+        literal = procure.solve(coalition_data(data, members), mip_gap=1e-9, diagnose=False)
+        if not literal.has_plan:
+            assert np.isnan(cost), sorted(members)
+            continue
+        assert cost == pytest.approx(literal.total_cost, rel=1e-6), sorted(members)
+
+
+def test_model_grows_by_one_recovery_block_per_supplier_in_scope():
+    """Secure case: 3 deliveries (one per supplier) and 3 contingencies. Each re-covery has
+    the 2 deliveries of the surviving suppliers: 6 re-covery columns, 6 offer rows (one per
+    surviving offer), 3 demand rows, 3 cover rows; B's surge of 50 within its capacity of 100
+    adds one capacity row in each contingency that keeps B (2)."""
+    model = procure.build_model(three_suppliers(0.0))
+    assert model.variables["x"].size == 3
+    assert model.variables["n1_recourse"].size == 6
+    sizes = {name: model.constraints[name].size for name in
+             ("n1_offer", "n1_capacity", "n1_shared", "n1_demand", "n1_cover")}
+    assert sizes == {"n1_offer": 6, "n1_capacity": 2, "n1_shared": 0, "n1_demand": 3, "n1_cover": 3}
+    cover = model.constraints["n1_cover"]
+    assert list(cover.index["subject"]) == ["A", "B", "C"]
+    assert (model.row_lower[cover.start:cover.stop] == 100.0).all()  # (1 - 0) x 100
+    # without the rule: no re-covery at all
+    plain = procure.build_model(three_suppliers(None))
+    assert plain.variables["n1_recourse"].size == 0 and plain.num_rows == model.num_rows - 14
