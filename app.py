@@ -1,7 +1,8 @@
 """procure's app: ``streamlit run app.py`` opens the Plan page on the demo, already solved.
 
 Pages (``procure/app/``, one module each): Data (upload, check, edit), Plan (solve and explore),
-Nation view (one partner's side of the plan). docs/app.md describes them.
+Nation view (one partner's side of the plan), Scenarios (what-if questions built without
+Excel). docs/app.md describes them.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ pages = [
     st.Page(PAGE_FILES["data"], title="Data", icon=":material/table:"),
     st.Page(PAGE_FILES["plan"], title="Plan", icon=":material/account_tree:", default=True),
     st.Page(PAGE_FILES["nation"], title="Nation view", icon=":material/flag:", url_path="nation"),
+    st.Page(PAGE_FILES["scenarios"], title="Scenarios", icon=":material/alt_route:"),
 ]
 page = st.navigation(pages)
 current_workbook()  # a new session starts on the demo

@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "app.py"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PAGES = {"data": "procure/app/data.py", "plan": "procure/app/plan.py",
-         "nation": "procure/app/nation.py"}
+         "nation": "procure/app/nation.py", "scenarios": "procure/app/scenarios.py"}
 
 
 class _AppTest(AppTest):

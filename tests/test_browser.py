@@ -176,7 +176,8 @@ def test_upload_through_the_file_input_then_solve(page, artifacts, tmp_path):
 
 
 def test_every_page_opens_without_an_exception(page, artifacts):
-    for title, name in (("Nation view", "nation"), ("Data", "data-tables"), ("Plan", "plan-upload")):
+    for title, name in (("Nation view", "nation"), ("Scenarios", "scenarios"),
+                        ("Data", "data-tables"), ("Plan", "plan-upload")):
         open_page(page, title)
         assert_no_exception(page)
         screenshot(page, artifacts / f"{name}.png")

@@ -14,7 +14,8 @@ from procure.app import shared
 from procure.data.errors import InputError
 from procure.data.schema import SHEETS, Column
 from procure.data.tables import ProcureData
-from procure.data.validate import RawTables, table_attribute, validate_tables
+from procure.data.validate import RawTables, validate_tables
+from procure.data.writer import sheet_frames
 
 UPLOAD_KEY = "procure_upload"
 UPLOADED_ID_KEY = "procure_uploaded_id"
@@ -91,24 +92,18 @@ def status_panel(wb: shared.Workbook) -> None:
 
 
 def editable_frames(data: ProcureData) -> dict[str, pd.DataFrame]:
-    """Each sheet of ``data`` as a table of its workbook columns, indexed by the row a problem
-    would name (the Excel row where the data keeps it, else position + 2)."""
+    """Each sheet of ``data`` as the cells a workbook holds (``procure.data.writer``), indexed
+    by the row a problem would name; sheets the data leaves empty too, so rows can be added."""
+    given = sheet_frames(data)
     frames = {}
     for name, sheet in SHEETS.items():
-        rows = None
-        if name == "Settings":
-            items = [(k, v) for k, v in data.settings.items() if v is not None]
-            frame = pd.DataFrame({"key": [k for k, _ in items],
-                                  "value": [f"{v:g}" if isinstance(v, float) else str(v)
-                                            for _, v in items]}, dtype=object)
-        else:
-            table = getattr(data, table_attribute(name), None)
-            if table is None:
-                continue
-            frame = table.reindex(columns=sheet.column_names).copy()
-            if "source_row" in table:
-                rows = table["source_row"].to_numpy(dtype=int)
-        frame.index = pd.Index(rows) if rows is not None else pd.RangeIndex(2, len(frame) + 2)
+        frame = given.get(name)
+        if frame is None:
+            frame = pd.DataFrame({c: pd.Series(dtype=object) for c in sheet.column_names})
+        if name == "Settings":  # values are text in the sheet
+            frame = frame.assign(value=[f"{v:g}" if isinstance(v, float) else str(v)
+                                        for v in frame["value"]]).astype(object)
+            frame.index = pd.RangeIndex(2, len(frame) + 2)
         frame.index.name = "row"
         frames[name] = frame
     return frames

@@ -23,8 +23,8 @@ import pandas as pd
 import streamlit as st
 
 from procure.data.errors import InputError, Problem
-from procure.data.io import read_workbook
 from procure.data.tables import ProcureData
+from procure.data.writer import read_workbook_bytes
 from procure.engine.backends import DEFAULT_MIP_GAP
 from procure.engine.results import Result
 from procure.engine.solve import solve
@@ -46,6 +46,7 @@ PAGE_FILES = {
     "data": "procure/app/data.py",
     "plan": "procure/app/plan.py",
     "nation": "procure/app/nation.py",
+    "scenarios": "procure/app/scenarios.py",
 }
 
 
@@ -94,13 +95,13 @@ def fingerprint(data: ProcureData) -> str:
 
 
 def read_upload(name: str, content: bytes, *, origin: str = "upload") -> Workbook:
-    """Read workbook bytes with the same reader as the command line (``procure.read_workbook``:
-    zip bombs, macros and damaged files are refused there) and validate them.
+    """Read workbook bytes with the same reader as the command line (``procure.read_workbook``
+    through ``procure.data.writer.read_workbook_bytes``: zip bombs, macros and damaged files
+    are refused there) and validate them.
 
     This is the one door for bytes: the file uploader calls it, the demo goes through it, and
-    tests seed a session through it.  The bytes are written to a private temporary file (the
-    reader takes a path); a path typed by a user is never read.  Problems name the uploaded
-    file, not the temporary one."""
+    tests seed a session through it. A path typed by a user is never read; problems name the
+    uploaded file, not the private temporary copy the reader checks."""
     name = Path(str(name)).name or "upload.xlsx"
     if len(content) > MAX_UPLOAD_MB * 2**20:
         return Workbook(name, origin, None, (Problem(
@@ -112,24 +113,11 @@ def read_upload(name: str, content: bytes, *, origin: str = "upload") -> Workboo
         return Workbook(name, origin, None, (Problem(
             None, None, None, name, "only .xlsx workbooks are accepted",
             "open it in Excel and save as .xlsx (Excel Workbook), then upload that file"),))
-    with tempfile.TemporaryDirectory(prefix="procure-upload-") as folder:
-        path = Path(folder) / "upload.xlsx"
-        path.write_bytes(content)
-        try:
-            data = read_workbook(path)
-        except InputError as exc:
-            problems = tuple(_rename(p, str(path), name) for p in exc.problems)
-            return Workbook(name, origin, None, problems)
+    try:
+        data = read_workbook_bytes(content, name)
+    except InputError as exc:
+        return Workbook(name, origin, None, tuple(exc.problems))
     return Workbook.from_data(name, origin, data)
-
-
-def _rename(problem: Problem, path: str, name: str) -> Problem:
-    """The problem with the temporary file's path replaced by the uploaded file's name."""
-    value = problem.value
-    if isinstance(value, str):
-        value = value.replace(path, name)
-    return dataclasses.replace(problem, value=value, message=problem.message.replace(path, name),
-                               fix=problem.fix.replace(path, name))
 
 
 @st.cache_data(show_spinner=False, max_entries=1)
@@ -210,9 +198,15 @@ def _solve(key: str, time_limit: float | None, mip_gap: float, _data: ProcureDat
 
 def solve_plan(wb: Workbook, options: SolveOptions | None = None) -> Result:
     """The plan of the session's workbook (solved once per content and options)."""
-    options = options or current_options(wb)
-    with st.spinner(f"Solving {wb.name} ({options.describe()}) ...", show_time=True):
-        return _solve(wb.fingerprint, options.time_limit, options.mip_gap, _data=wb.data)
+    return solve_data(wb.name, wb.data, options or current_options(wb), wb.fingerprint)
+
+
+def solve_data(name: str, data: ProcureData, options: SolveOptions,
+               key: str | None = None) -> Result:
+    """The plan of ``data`` (solved once per content and options), with a spinner naming it;
+    ``key`` is its fingerprint when known."""
+    with st.spinner(f"Solving {name} ({options.describe()}) ...", show_time=True):
+        return _solve(key or fingerprint(data), options.time_limit, options.mip_gap, _data=data)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
