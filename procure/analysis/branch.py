@@ -40,6 +40,20 @@ class BranchResult:
     objective: float  # NaN without a plan
     nodes: int
     gave_up: bool  # node or time limit before the search ended
+    #: the lowest bound proven on the optimum (the objective itself when nothing was pruned by
+    #: the gap); the relative gap is (objective - bound) / |objective|
+    bound: float = float("nan")
+    #: every column's value in the plan found (None without one)
+    col_value: np.ndarray | None = None
+
+    @property
+    def gap(self) -> float | None:
+        if not np.isfinite(self.objective) or not np.isfinite(self.bound):
+            return None
+        diff = max(0.0, self.objective - self.bound)
+        if self.objective == 0:
+            return 0.0 if diff == 0 else float("inf")
+        return diff / abs(self.objective)
 
 
 class LpBranchAndBound:
@@ -74,6 +88,8 @@ class LpBranchAndBound:
         h, ints = self.h, self.ints
         start = time.perf_counter()
         best = np.inf
+        best_values = None
+        pruned_low = np.inf  # the lowest bound of a subtree pruned by the gap
         nodes = 0
         # (priority key, tie-break, parent's bound, lower, upper of the integer columns)
         heap = [(-np.inf, 0, -np.inf, self.model.col_lower[ints].copy(), self._col_upper[ints].copy())]
@@ -81,10 +97,12 @@ class LpBranchAndBound:
         while heap:
             _, _, bound, lower, upper = heapq.heappop(heap)
             if _pruned(bound, best, mip_gap):
+                pruned_low = min(pruned_low, bound)
                 continue
             if nodes >= self.node_limit or (time_limit is not None
                                             and time.perf_counter() - start > time_limit):
-                return self._stopped(best, nodes)
+                open_low = min([bound] + [node[2] for node in heap])
+                return self._stopped(best, nodes, min(pruned_low, open_low), best_values)
             h.changeColsBounds(len(ints), ints, lower, upper)
             h.run()
             nodes += 1
@@ -95,12 +113,16 @@ class LpBranchAndBound:
                 return BranchResult(Status.ERROR, float("nan"), nodes, True)
             objective = h.getInfo().objective_function_value
             if _pruned(objective, best, mip_gap):
+                pruned_low = min(pruned_low, objective)
                 continue
-            values = np.asarray(h.getSolution().col_value)[ints]
+            all_values = np.asarray(h.getSolution().col_value)
+            values = all_values[ints]
             fractional = np.abs(values - np.round(values))
             free = fractional > INTEGRAL
             if not free.any():
                 best = objective
+                best_values = all_values.copy()
+                best_values[ints] = np.round(values)
                 continue
             # the most fractional column (binaries, and whole-unit deliveries: any integer)
             below = np.floor(values)
@@ -122,13 +144,14 @@ class LpBranchAndBound:
                 heapq.heappush(heap, (key, -counter, objective, lo, up))
                 counter += 1
         if np.isfinite(best):
-            return BranchResult(Status.OPTIMAL, float(best), nodes, False)
+            return BranchResult(Status.OPTIMAL, float(best), nodes, False, float(min(best, pruned_low)),
+                                best_values)
         return BranchResult(Status.INFEASIBLE, float("nan"), nodes, False)
 
     @staticmethod
-    def _stopped(best: float, nodes: int) -> BranchResult:
+    def _stopped(best: float, nodes: int, low: float, values) -> BranchResult:
         if np.isfinite(best):
-            return BranchResult(Status.FEASIBLE, float(best), nodes, True)
+            return BranchResult(Status.FEASIBLE, float(best), nodes, True, float(min(best, low)), values)
         return BranchResult(Status.TIME_LIMIT, float("nan"), nodes, True)
 
 
