@@ -58,7 +58,8 @@ def variants_of(draw, data: procure.ProcureData, count: int):
         positions = list(range(len(rules)))
         off = draw(st.lists(st.sampled_from(positions), unique=True, max_size=2)) if positions else []
         share_rules = [p for p in positions if rules.at[p, "rule"] in
-                       ("min_share", "max_share", "min_value_share", "max_value_share", "workshare")]
+                       ("min_share", "max_share", "min_value_share", "max_value_share", "workshare",
+                                                "n_minus_1")]
         qty_rules = [p for p in positions if rules.at[p, "rule"] in
                      ("min_quantity", "max_quantity", "min_suppliers", "max_suppliers")]
         share = {}
@@ -86,6 +87,7 @@ def instance_and_variants(draw):
                       tiers=draw(st.booleans()), setup=draw(st.booleans()),
                       min_orders=draw(st.booleans()), shared_capacity=draw(st.booleans()),
                       shortfall=draw(st.booleans()), budgets=draw(st.booleans()),
+                      n_minus_1=draw(st.booleans()), surge=draw(st.booleans()),
                       seed=draw(st.integers(0, 2**31)))
     data = procure.validate_tables(tables)
     return data, draw(variants_of(data, 5))
