@@ -6,6 +6,8 @@ Every number a page shows is compared with the engine's own answer for the same 
 
 from __future__ import annotations
 
+import io
+
 import pandas as pd
 import pytest
 
@@ -236,3 +238,66 @@ def test_editable_frames_round_trip_through_validation(demo):
     pd.testing.assert_frame_equal(again.demand, data.demand)
     pd.testing.assert_frame_equal(again.rules, data.rules)
     assert again.settings == data.settings and again.periods == data.periods
+
+
+def test_a_file_over_the_size_limit_is_refused(monkeypatch):
+    from procure.app import shared
+
+    monkeypatch.setattr(shared, "MAX_UPLOAD_BYTES", 10_000)  # the demo is larger
+    at = ui.open_page(ui.app(), "data")
+    at.file_uploader[0].set_value(("big.xlsx", ui.demo_bytes(), XLSX)).run()
+    ui.no_exception(at)
+    problems = at.dataframe[0].value
+    assert len(problems) == 1 and "larger than the app accepts" in problems["problem"][0]
+    assert not at.session_state[WORKBOOK_KEY].ok
+
+
+def test_an_unexpected_error_becomes_a_message_not_a_trace(monkeypatch):
+    from procure.app import shared
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the solver's door fell off")
+
+    monkeypatch.setattr(shared, "solve", broken)
+    # content no solve has been cached for, so the broken door is used
+    wb = read_upload("odd.xlsx", ui.demo_bytes(Demand_D2=51001))
+    at = ui.app()
+    at.session_state[WORKBOOK_KEY] = wb
+    at.run()
+    ui.no_exception(at)
+    errors = ui.texts(at.error)
+    assert len(errors) == 1
+    assert errors[0].startswith("Something went wrong while showing the Plan page: "
+                                "RuntimeError: the solver's door fell off. Try again")
+    assert "Traceback" not in errors[0] and ".py" not in errors[0]
+
+
+def test_each_session_keeps_its_own_workbook():
+    first, second = ui.open_page(ui.app(), "data"), ui.open_page(ui.app(), "data")
+    first.file_uploader[0].set_value(("mine.xlsx", ui.demo_bytes(Demand_D48=40000), XLSX)).run()
+    second.run()
+    assert first.session_state[WORKBOOK_KEY].name == "mine.xlsx"
+    assert second.session_state[WORKBOOK_KEY].name == "demo.xlsx"
+    assert ui.texts(second.success) == []
+
+
+def test_the_results_workbook_download_holds_the_plan(demo):
+    from openpyxl import load_workbook
+
+    from procure.app.shared import results_workbook
+
+    _, result = demo
+    book = load_workbook(io.BytesIO(results_workbook(result)), read_only=True)
+    summary = dict(book["Summary"].iter_rows(min_row=2, values_only=True))
+    assert summary["total_cost"] == pytest.approx(result.total_cost)
+    assert summary["message"] == result.message
+    assert {"Allocation", "PartnerCosts", "Rules"} <= set(book.sheetnames)
+
+
+def test_the_blank_template_download_is_the_template():
+    from procure.app.shared import template_bytes
+
+    raw = procure.data.writer.read_workbook_bytes  # an empty template reads, then fails
+    with pytest.raises(procure.InputError) as err:
+        raw(template_bytes(), "template.xlsx")
+    assert any("has no rows" in p.message for p in err.value.problems)

@@ -158,6 +158,20 @@ def test_opens_on_the_demo_solved(page, artifacts):
     readme_shot(page, artifacts / "readme-plan.png")
 
 
+def test_the_results_workbook_downloads(page, tmp_path):
+    from openpyxl import load_workbook
+
+    with page.expect_download() as got:
+        page.get_by_role("button", name="Download the results workbook").click()
+    path = tmp_path / got.value.suggested_filename
+    got.value.save_as(path)
+    assert path.name == "demo-results.xlsx"
+    summary = dict(load_workbook(path, read_only=True)["Summary"].iter_rows(min_row=2,
+                                                                           values_only=True))
+    result = procure.solve(procure.datasets.load_demo())
+    assert summary["total_cost"] == pytest.approx(result.total_cost)
+
+
 def test_upload_through_the_file_input_then_solve(page, artifacts, tmp_path):
     content = demo_bytes(Demand_D48=40000)  # FR needs 4,000 more shells in 2027
     path = tmp_path / "fr-more.xlsx"

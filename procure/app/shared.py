@@ -34,6 +34,7 @@ log = logging.getLogger("procure.app")
 #: largest workbook accepted by the Data page, in MB (also ``server.maxUploadSize`` in
 #: .streamlit/config.toml, which the browser enforces before sending)
 MAX_UPLOAD_MB = 20
+MAX_UPLOAD_BYTES = MAX_UPLOAD_MB * 2**20
 #: time limit of a solve, in seconds, when the workbook's Settings give none: the app never
 #: waits without end
 APP_TIME_LIMIT = 120.0
@@ -103,10 +104,10 @@ def read_upload(name: str, content: bytes, *, origin: str = "upload") -> Workboo
     tests seed a session through it. A path typed by a user is never read; problems name the
     uploaded file, not the private temporary copy the reader checks."""
     name = Path(str(name)).name or "upload.xlsx"
-    if len(content) > MAX_UPLOAD_MB * 2**20:
+    if len(content) > MAX_UPLOAD_BYTES:
         return Workbook(name, origin, None, (Problem(
             None, None, None, f"{len(content) / 2**20:,.1f} MB",
-            f"the file is larger than the app accepts ({MAX_UPLOAD_MB} MB)",
+            f"the file is larger than the app accepts ({MAX_UPLOAD_BYTES / 2**20:g} MB)",
             "delete unused sheets, rows and images, or solve it with the command line "
             "(procure solve)"),))
     if not name.lower().endswith(".xlsx"):
