@@ -62,6 +62,12 @@ def one_pipeline(xlsx: str) -> dict:
     out = read_highs(h, model, t["highs"])
     result = make_result(data, model, out, t["build"])
     t["extract"] = time.perf_counter() - start
+    from procure.engine.check import check_plan
+
+    start = time.perf_counter()
+    check = check_plan(data, result)
+    t["check"] = time.perf_counter() - start
+    t["check_ok"] = check.ok
     t["peak_mb"] = _peak_mb()
     t["status"] = result.status.value
     t["objective"] = result.total_cost
@@ -118,7 +124,7 @@ def pipeline(ns) -> None:
           f"status {r0['status']}, cost {r0['objective']:.6g}; medians of {ns.repeats} runs")
     highs = _median(runs, "highs")
     print(f"{'stage':<28}{'median s':>12}{'/ HiGHS':>10}")
-    for key in ("read", "validate", "build", "handover", "highs", "extract"):
+    for key in ("read", "validate", "build", "handover", "highs", "extract", "check"):
         m = _median(runs, key)
         print(f"{key:<28}{m:>12.3f}{m / highs:>10.1%}")
     ours = sum(_median(runs, k) for k in ("build", "handover", "extract"))
@@ -167,13 +173,16 @@ def demo(ns) -> None:
     import procure
 
     data = procure.datasets.load_demo()
-    times = []
+    times, checks = [], []
     for _ in range(ns.repeats):
         start = time.perf_counter()
         result = procure.solve(data)
         times.append(time.perf_counter() - start)
+        checks.append(result.check.seconds)
     print(f"demo solve in process (read excluded): median {statistics.median(times):.3f} s "
           f"over {ns.repeats} (min {min(times):.3f}, max {max(times):.3f}); {result.message}")
+    print(f"run-time plan check: median {statistics.median(checks):.4f} s, "
+          f"{statistics.median(c / t for c, t in zip(checks, times, strict=True)):.1%} of the solve")
     print(f"model: {result.model_size}")
 
 

@@ -102,6 +102,8 @@ def _print_human(result) -> None:
     print(result.message)
     if result.diagnosis is not None:
         print(result.diagnosis)
+    if result.check is not None and not result.check.ok:
+        print(result.check)
     if not result.has_plan:
         return
     cur = result.currency

@@ -76,6 +76,8 @@ def write_results(result, path, extra: dict[str, pd.DataFrame] | None = None) ->
         ("build_seconds", summary["build_seconds"]),
         ("solve_seconds", summary["solve_seconds"]),
     ] + [(f"model {k}", v) for k, v in summary["model_size"].items()]
+    if result.check is not None:
+        rows.append(("plan check", result.check.headline()))
     rows += [("warning", w) for w in result.warnings]
     write_table(ws, pd.DataFrame(rows, columns=["field", "value"]))
     for r in range(2, len(rows) + 2):
@@ -85,6 +87,8 @@ def write_results(result, path, extra: dict[str, pd.DataFrame] | None = None) ->
     ws.column_dimensions["B"].width = 80
     if result.diagnosis is not None:
         write_table(wb.create_sheet("Diagnosis"), result.diagnosis.table())
+    if result.check is not None and not result.check.ok:
+        write_table(wb.create_sheet("CheckFailed"), result.check.table())
     for name, table in {**result.tables(), **(extra or {})}.items():
         write_table(wb.create_sheet(name), table if table is not None else pd.DataFrame())
     wb.save(path)

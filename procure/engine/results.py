@@ -63,6 +63,8 @@ class Result:
     best_bound: float | None = None
     warnings: tuple[str, ...] = ()
     diagnosis: Any = None  # procure.diagnose.Diagnosis when infeasible
+    #: the run-time plan check (procure.engine.check.PlanCheck) of a plan; None without one
+    check: Any = None
 
     @property
     def has_plan(self) -> bool:
@@ -89,6 +91,8 @@ class Result:
         }
         if self.diagnosis is not None:
             out["diagnosis"] = self.diagnosis.to_dict()
+        if self.check is not None:
+            out["check"] = self.check.to_dict()
         return out
 
     def tables(self) -> dict[str, pd.DataFrame]:

@@ -42,7 +42,8 @@ def solve(
     ``solver`` is ``"highs"`` (default, in process) or any solver PuLP knows
     (``"cbc"``, ``"gurobi"``, ``"cplex"``, ...) through :mod:`procure.pulp_door`.
     When the plan is infeasible and ``diagnose`` is true, ``result.diagnosis``
-    names the demand rows, capacities, budgets and rules that conflict.
+    names the demand rows, capacities, budgets and rules that conflict. Every plan is
+    re-checked from its result tables (``result.check``); one that fails is ``check_failed``.
 
     >>> import procure
     >>> result = procure.solve(procure.datasets.load_demo())
@@ -58,11 +59,29 @@ def solve(
     out = solve_model(model, time_limit=time_limit, mip_gap=mip_gap, solver=solver,
                       verbose=verbose, threads=threads)
     result = make_result(data, model, out, build_seconds)
+    if result.has_plan:
+        apply_check(data, result)
     if result.status == Status.INFEASIBLE and diagnose:
         from procure.engine.diagnose import diagnose_infeasibility
 
         result.diagnosis = diagnose_infeasibility(data, time_limit=time_limit)
         result.message += ": " + result.diagnosis.headline()
+    return result
+
+
+def apply_check(data: ProcureData, result: Result) -> Result:
+    """Run the run-time plan check (:func:`procure.engine.check.check_plan`) on ``result``'s
+    plan; a plan that fails it is ``check_failed``, never optimal or feasible, and its message
+    says what failed, where and by how much."""
+    from procure.engine.check import check_plan
+
+    result.check = check_plan(data, result)
+    if not result.check.ok:
+        n = len(result.check.violations)
+        result.status = Status.CHECK_FAILED
+        result.message = (f"the solver's plan fails the run-time check ({n} violation"
+                          f"{'s' if n != 1 else ''}; not a plan to act on): "
+                          + result.check.headline())
     return result
 
 

@@ -6,9 +6,10 @@ from enum import StrEnum
 
 
 class Status(StrEnum):
-    #: proven optimal (within the MIP gap asked for)
+    #: proven within ``OPTIMAL_GAP`` (1e-6, relative) of the best possible cost
     OPTIMAL = "optimal"
-    #: a plan was found but the time limit stopped the search; see ``Result.mip_gap``
+    #: a plan, not proven that close (a looser gap asked for, the time limit); see
+    #: ``Result.mip_gap`` and ``Result.message``
     FEASIBLE = "feasible"
     #: no plan satisfies every constraint; see ``Result.diagnosis``
     INFEASIBLE = "infeasible"
@@ -18,6 +19,10 @@ class Status(StrEnum):
     UNBOUNDED = "unbounded"
     #: the solver failed for another reason
     ERROR = "error"
+    #: the solver returned a plan that fails the run-time plan check (an extension:
+    #: docs/spec-extensions.md); ``Result.check`` says what failed, where and by how much.
+    #: Never a plan to act on.
+    CHECK_FAILED = "check_failed"
 
     @property
     def has_plan(self) -> bool:

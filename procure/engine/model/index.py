@@ -63,17 +63,18 @@ def item_mask(data: ProcureData, frame: pd.DataFrame, item: str | None) -> np.nd
 
 
 def group_kind(data: ProcureData, group: str | None) -> str:
-    """How SPEC section 3 resolves a group: supplier, then country, then bloc."""
+    """How a group resolves (docs/model.md, rules): a supplier, then a country, then a bloc,
+    then the keywords (validation resolves it the same way, and warns when it is ambiguous)."""
     if group is None:
         return "all"
-    if group in ("domestic", "each_supplier", "each_country"):
-        return group
     if group in set(data.suppliers["supplier"]):
         return "supplier"
     if group in set(data.suppliers["country"]) or group in set(data.partners["country"]):
         return "country"
     if group in set(data.blocs["bloc"]):
         return "bloc"
+    if group in ("domestic", "each_supplier", "each_country"):
+        return group
     raise ValueError(f"group {group!r} names no supplier, country or bloc")  # validation prevents this
 
 
@@ -121,10 +122,7 @@ def delivery_index(data: ProcureData, demand: pd.DataFrame, offers: pd.DataFrame
     million rows string joins cost more than the rest of the build), and the id columns of
     the result are categoricals, so that rules select deliveries by comparing codes.
     """
-    items = pd.Index(data.items["item"])
-    partners = pd.Index(data.partners["partner"])
-    suppliers = pd.Index(data.suppliers["supplier"])
-    countries = pd.Index(pd.unique(pd.concat([data.suppliers["country"], data.partners["country"]])))
+    items, partners, suppliers, countries = id_indices(data)
     offer_item = items.get_indexer(offers["item"])
     # (demand row, item accepted for it): the row's own item, and its substitutes
     pair_row, pair_item = accepted_items(data, demand, items, partners)
@@ -172,8 +170,8 @@ def delivery_index(data: ProcureData, demand: pd.DataFrame, offers: pd.DataFrame
         "capacity_use": offers["capacity_use"].to_numpy(dtype=float)[o],
         "demand": demand["quantity"].to_numpy(dtype=float)[d],
     })
-    x = x[~_banned(data, x)].reset_index(drop=True)
-    x["transport_cpu"] = _transport_cost(data, x, countries, partners, items)
+    x = x[~banned_mask(data, x)].reset_index(drop=True)
+    x["transport_cpu"] = transport_per_unit(data, x, countries, partners, items)
     x["period_cap"] = _offer_period_capacity(data, x, offers)
     x["upper"] = np.minimum(x["demand"].to_numpy(), x["period_cap"].to_numpy())
     whole = data.items["whole_units"].to_numpy(dtype=bool) if "whole_units" in data.items \
@@ -217,7 +215,8 @@ def accepted_items(data: ProcureData, demand: pd.DataFrame, items: pd.Index,
     return rows[order], accepted[order]
 
 
-def _banned(data: ProcureData, x: pd.DataFrame) -> np.ndarray:
+def banned_mask(data: ProcureData, x: pd.DataFrame) -> np.ndarray:
+    """Rows (partner, item, supplier, supplier_country, partner_country) that a ban forbids."""
     banned = np.zeros(len(x), dtype=bool)
     bans = data.rules[data.rules["rule"] == "ban"]
     for rule in bans.itertuples(index=False):
@@ -229,8 +228,16 @@ def _banned(data: ProcureData, x: pd.DataFrame) -> np.ndarray:
     return banned
 
 
-def _transport_cost(data: ProcureData, x: pd.DataFrame, countries: pd.Index, partners: pd.Index,
-                    items: pd.Index) -> np.ndarray:
+def id_indices(data: ProcureData) -> tuple[pd.Index, pd.Index, pd.Index, pd.Index]:
+    """Items, partners, suppliers and countries (of suppliers, then of partners) as indices:
+    the categories of every id column of the delivery index."""
+    return (pd.Index(data.items["item"]), pd.Index(data.partners["partner"]),
+            pd.Index(data.suppliers["supplier"]),
+            pd.Index(pd.unique(pd.concat([data.suppliers["country"], data.partners["country"]]))))
+
+
+def transport_per_unit(data: ProcureData, x: pd.DataFrame, countries: pd.Index, partners: pd.Index,
+                       items: pd.Index) -> np.ndarray:
     """Transport row for (country of s, p, i), falling back to (country of s, p, any item), else 0.
 
     Looked up by one integer key per (country, partner, item), item ``len(items)`` meaning
