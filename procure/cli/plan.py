@@ -90,7 +90,7 @@ def _solve(args) -> int:
             summary["savings"] = saved.to_dict(orient="records")
         print(json.dumps(json_ready(summary)))
     else:
-        _print_human(result)
+        _print_human(result, data.items)
         if saved is not None:
             _print_savings(saved, result.currency)
         if args.out:
@@ -98,7 +98,7 @@ def _solve(args) -> int:
     return EXIT_OK if result.has_plan else EXIT_NO_PLAN
 
 
-def _print_human(result) -> None:
+def _print_human(result, items=None) -> None:
     print(result.message)
     if result.diagnosis is not None:
         print(result.diagnosis)
@@ -120,6 +120,22 @@ def _print_human(result) -> None:
         print("\nBinding rules:")
         for label in dict.fromkeys(binding["name"]):
             print(f"  {label}")
+    _print_marginal_costs(result, items)
+
+
+def _print_marginal_costs(result, items, limit: int = 10) -> None:
+    """The largest demand marginal costs, saying what the duals are (LP or fixed-MIP)."""
+    from procure.engine.results import marginal_sentences
+
+    lines = marginal_sentences(result, limit, items)
+    if not lines:
+        return
+    label = {"lp": "LP duals", "fixed_mip": "fixed-MIP duals, given the contracts chosen"}[
+        result.duals_basis]
+    print(f"\nMarginal costs ({label}); the {len(lines)} largest, all in the DemandDuals sheet "
+          "of --out:")
+    for line in lines:
+        print(f"  {line}")
 
 
 def _print_savings(saved, currency: str) -> None:

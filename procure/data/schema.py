@@ -1,7 +1,7 @@
 """The workbook contract as data: one entry per sheet and column.
 
 This module is the single source of truth for what a planner's workbook may
-hold (SPEC section 1).  Reading, validation, the blank template and the app's
+hold (docs/model.md, section 1).  Reading, validation, the blank template and the app's
 help are all driven from :data:`SHEETS`; nothing else in the package lists
 column names by hand.
 
@@ -38,7 +38,7 @@ class Column:
     choices: tuple[str, ...] = ()
     #: sheet whose key this id must name (``None``: free id)
     references: str | None = None
-    #: True when the column is an addition to SPEC.md (documented in docs/spec-extensions.md)
+    #: True when the column is an addition to the contract (documented in docs/spec-extensions.md)
     extension: bool = False
 
     @property
@@ -271,7 +271,7 @@ SHEETS: dict[str, Sheet] = {
             "Rules",
             False,
             (
-                Column("rule", "choice", True, choices=RULE_TYPES, description="Rule type (SPEC section 3)."),
+                Column("rule", "choice", True, choices=RULE_TYPES, description="Rule type (docs/model.md, section 3)."),
                 Column("partner", "id", references="Partners",
                        description="Partner; blank: the whole pool (every partner for ban and workshare)."),
                 Column("item", "id", description="Item id, else a category; blank: every item."),

@@ -1,4 +1,4 @@
-"""Validated input: the tables of SPEC section 1 in clean, typed form.
+"""Validated input: the tables of the workbook (docs/model.md, section 1) in clean, typed form.
 
 A :class:`ProcureData` is only ever made by :func:`procure.validate.validate_tables`
 (from a workbook or from DataFrames), so every consumer can rely on:
@@ -7,7 +7,7 @@ A :class:`ProcureData` is only ever made by :func:`procure.validate.validate_tab
 * every id referenced is defined, every key is unique;
 * numbers are finite ``float64``; an optional number left blank is ``NaN``
   only where blank has a meaning of its own (budget, capacity,
-  shortfall_penalty), otherwise it holds the SPEC default;
+  shortfall_penalty), otherwise it holds the default of docs/model.md;
 * ``periods`` lists the Demand periods in the contract's order (numbers numerically,
   then text lexically: :func:`period_sort_key`) and every period column is one of them;
 * ``demand`` and ``rules`` carry ``source_row``: the row a planner sees in

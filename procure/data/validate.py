@@ -1,4 +1,4 @@
-"""Check raw tables against the contract (SPEC section 1 and 3) and build :class:`ProcureData`.
+"""Check raw tables against the contract (docs/model.md, sections 1 and 3) and build :class:`ProcureData`.
 
 :func:`validate_tables` is the only way a :class:`~procure.data.ProcureData` is made.  It takes
 the raw tables of a workbook (:func:`procure.io.read_tables`) or DataFrames given by an analyst,

@@ -267,8 +267,40 @@ def solve_highs(
                 and (unproven is None or unproven > OPTIMAL_GAP) and out.stopped != "time_limit"):
             out = prove_polished(h, model, out, leaky, gap=gap, deadline=deadline,
                                  verbose=verbose)
+        if out.duals_basis == "fixed_mip" and _general_integers(model).any():
+            out = fixed_mip_duals(h, model, out, verbose=verbose)
         out.seconds = time.perf_counter() - start
     return settle_status(out)
+
+
+def _binaries(model: Model) -> np.ndarray:
+    return model.integrality & (model.col_lower == 0) & (model.col_upper == 1)
+
+
+def _general_integers(model: Model) -> np.ndarray:
+    """Integer columns that are not 0/1 decisions: whole-unit deliveries."""
+    return model.integrality & ~_binaries(model)
+
+
+def fixed_mip_duals(h, model: Model, out: SolverOutput, *, verbose: bool = False) -> SolverOutput:
+    """The duals of a plan with whole-unit deliveries: the LP with every 0/1 decision fixed at
+    the plan's value and the whole-unit deliveries continuous. (The polishing LP fixes every
+    integer column, deliveries included, and a row whose every term is fixed has no meaningful
+    dual.) Without an optimal LP the plan keeps no duals."""
+    import highspy
+
+    pass_model(h, model)
+    ints = np.flatnonzero(model.integrality).astype(np.int32)
+    h.changeColsIntegrality(len(ints), ints, np.zeros(len(ints), dtype=np.uint8))
+    binary = np.flatnonzero(_binaries(model)).astype(np.int32)
+    fixed = np.round(out.col_value[binary])
+    h.changeColsBounds(len(binary), binary, fixed, fixed)
+    h.setOptionValue("time_limit", np.inf)
+    _run(h, verbose)
+    ok = h.getModelStatus() == highspy.HighsModelStatus.kOptimal and h.getSolution().dual_valid
+    out.row_dual = np.asarray(h.getSolution().row_dual, dtype=float)[:model.num_rows] if ok else None
+    out.duals_basis = "fixed_mip" if ok else None
+    return out
 
 
 def _run(h, verbose: bool) -> None:
@@ -286,8 +318,7 @@ def _leaky_binaries(model: Model, values: np.ndarray) -> np.ndarray:
     """Binary columns whose value is within the solver's tolerance of 0 or 1 but not on it:
     through ``Q <= M y`` such a column lets an offer deliver without its setup or minimum.
     (A whole-unit delivery at 99.9999995 is rounded by polishing at a negligible cost.)"""
-    binary = model.integrality & (model.col_lower == 0) & (model.col_upper == 1)
-    cols = np.flatnonzero(binary)
+    cols = np.flatnonzero(_binaries(model))
     v = values[cols]
     return cols[v != np.round(v)]
 

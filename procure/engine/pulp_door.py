@@ -160,7 +160,10 @@ def solve_with_pulp(model: Model, *, solver: str = "cbc", time_limit=None, mip_g
         values = _values(variables)
         values[ints] = fixed
         objective = float(model.col_cost @ values)
-        duals = _duals(model, problem)
+        whole_units = (model.integrality & (model.col_upper > 1)).any()
+        # with whole-unit deliveries fixed too, a demand row has no meaningful dual (HiGHS's
+        # door re-solves with them continuous; this door reports none)
+        duals = None if whole_units else _duals(model, problem)
         detail += " (binaries polished)"
     return SolverOutput(status, values, duals, objective, None, time.perf_counter() - start, label,
                         detail, bound=bound, gap_asked=gap, stopped=stopped, time_limit=time_limit,

@@ -1,8 +1,8 @@
-"""From solver values to the tables of SPEC section 5 (see docs/results.md).
+"""From solver values to the result tables (docs/model.md, section 5; every column in docs/results.md).
 
 Everything here is read off the solution by block name; the purchase cost of
 each offer is recomputed from its pooled quantity and the tier it reached, so
-the reported unit price is exactly SPEC's (the tier with the largest
+the reported unit price is exactly the contract's (the tier with the largest
 min_quantity <= Q for all-units; cost(Q)/Q for incremental).
 """
 
@@ -61,6 +61,9 @@ class Result:
     #: a proven lower bound on the best possible cost (None: none known); ``mip_gap`` is
     #: ``(total_cost - best_bound) / total_cost``
     best_bound: float | None = None
+    #: what the duals are: "lp" (a pure LP), "fixed_mip" (given the contracts chosen: the LP
+    #: with every yes/no decision of the plan fixed), None (no duals); see DUALS_BASIS
+    duals_basis: str | None = None
     warnings: tuple[str, ...] = ()
     diagnosis: Any = None  # procure.diagnose.Diagnosis when infeasible
     #: the run-time plan check (procure.engine.check.PlanCheck) of a plan; None without one
@@ -93,7 +96,34 @@ class Result:
             out["diagnosis"] = self.diagnosis.to_dict()
         if self.check is not None:
             out["check"] = self.check.to_dict()
+        out["duals"] = self.duals_summary()
         return out
+
+    def duals_summary(self) -> dict[str, Any]:
+        """The marginal costs, JSON-ready: their basis and what it means, every demand row's
+        marginal cost, and the capacities, budgets and rules whose marginal value is not 0."""
+        if self.duals_basis is None:
+            return {"basis": None, "meaning": "no duals (no plan, or the solver gave none)"}
+
+        def records(table: pd.DataFrame, column: str, keep_zero: bool = False) -> list[dict]:
+            if table is None or table.empty:
+                return []
+            if not keep_zero:
+                table = table[table[column].abs() > 0]
+            return table.drop(columns=["basis"], errors="ignore").to_dict(orient="records")
+
+        rules = self.rules
+        rule_duals = ([] if rules is None or rules.empty or "dual" not in rules else
+                      rules.loc[rules["dual"].fillna(0).abs() > 0,
+                                ["rule_id", "name", "subject", "dual"]].to_dict(orient="records"))
+        return {
+            "basis": self.duals_basis,
+            "meaning": DUALS_BASIS[self.duals_basis],
+            "demand": records(self.demand_duals, "marginal_cost", keep_zero=True),
+            "capacity": records(self.capacity_duals, "marginal_value"),
+            "budget": records(self.budget_duals, "marginal_value"),
+            "rules": rule_duals,
+        }
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """Every table by the sheet name it gets in the results workbook."""
@@ -177,12 +207,13 @@ def make_result(data: ProcureData, model: Model, out: SolverOutput, build_second
         supplier_use=_supplier_use(data, x, x_val),
         offer_use=_offer_use(data, ctx, x_val, cells),
         rules=_rules_table(data, model, v, out.row_dual),
-        demand_duals=_demand_duals(model, out.row_dual),
-        capacity_duals=_capacity_duals(model, out.row_dual),
-        budget_duals=_budget_duals(model, out.row_dual),
+        demand_duals=_demand_duals(model, out.row_dual, out.duals_basis),
+        capacity_duals=_capacity_duals(model, out.row_dual, out.duals_basis),
+        budget_duals=_budget_duals(model, out.row_dual, out.duals_basis),
         model_size=model.summary(),
         currency=data.currency,
         best_bound=out.bound,
+        duals_basis=out.duals_basis if out.row_dual is not None else None,
         warnings=data.warnings,
     )
     result.message = _status_message(out, data, total)
@@ -277,7 +308,7 @@ def _offer_table(data, model, ctx, v, x_val, cells: pd.DataFrame) -> pd.DataFram
     purchase = price * pooled
     seg = ctx.segments
     if seg is not None and len(seg):
-        # SPEC: the tier with the largest min_quantity <= Q, read off Q itself. The segment the
+        # the contract: the tier with the largest min_quantity <= Q, read off Q itself. The segment the
         # solver chose may be the band below when Q sits exactly on a breakpoint (same cost for
         # incremental, where C(Q) is continuous; never cheaper for all_units).
         reached = seg["min_quantity"].to_numpy() <= pooled[seg["offer"].to_numpy()] * (1 + ZERO_RTOL)
@@ -565,16 +596,16 @@ def _dual_rows(model: Model, name: str, row_dual) -> tuple[pd.DataFrame, np.ndar
     return block.index, row_dual[block.start:block.stop]
 
 
-def _demand_duals(model: Model, row_dual) -> pd.DataFrame:
+def _demand_duals(model: Model, row_dual, basis: str | None) -> pd.DataFrame:
     got = _dual_rows(model, "demand", row_dual)
     if got is None:
-        return pd.DataFrame(columns=["partner", "item", "period", "marginal_cost"])
+        return pd.DataFrame(columns=["partner", "item", "period", "marginal_cost", "basis"])
     idx, dual = got
-    return idx[["partner", "item", "period"]].assign(marginal_cost=dual)
+    return idx[["partner", "item", "period"]].assign(marginal_cost=dual, basis=basis)
 
 
-def _capacity_duals(model: Model, row_dual) -> pd.DataFrame:
-    cols = ["supplier", "item", "period", "marginal_value"]
+def _capacity_duals(model: Model, row_dual, basis: str | None) -> pd.DataFrame:
+    cols = ["supplier", "item", "period", "marginal_value", "basis"]
     parts = []
     for name in ("offer_capacity", "shared_capacity"):
         got = _dual_rows(model, name, row_dual)
@@ -585,18 +616,44 @@ def _capacity_duals(model: Model, row_dual) -> pd.DataFrame:
         if "item" not in frame:
             frame["item"] = None
         frame["marginal_value"] = -dual  # a <= row's dual is <= 0 in a minimisation
+        frame["basis"] = basis
         parts.append(frame[cols])
     if not parts:
         return pd.DataFrame(columns=cols)
     return pd.concat(parts, ignore_index=True)
 
 
-def _budget_duals(model: Model, row_dual) -> pd.DataFrame:
+def _budget_duals(model: Model, row_dual, basis: str | None) -> pd.DataFrame:
     got = _dual_rows(model, "budget", row_dual)
     if got is None:
-        return pd.DataFrame(columns=["partner", "marginal_value"])
+        return pd.DataFrame(columns=["partner", "marginal_value", "basis"])
     idx, dual = got
-    return idx[["partner"]].assign(marginal_value=-dual)
+    return idx[["partner"]].assign(marginal_value=-dual, basis=basis)
 
 
-__all__ = ["Result", "make_result", "empty_result", "rule_label"]
+#: what each duals basis means, for every view
+DUALS_BASIS = {
+    "lp": "the plan is a linear programme: marginal costs are its duals",
+    "fixed_mip": "given the contracts chosen (every yes/no decision of the plan fixed: offers "
+                 "used, price tiers reached, suppliers counted), the duals of the remaining "
+                 "linear programme",
+}
+
+
+def marginal_sentences(result: Result, limit: int = 10, items: pd.DataFrame | None = None) -> list[str]:
+    """Planners' sentences for the largest demand marginal costs ("given the contracts chosen,
+    one more 155 mm shell for PL in 2027 costs 4,950.00 EUR"); ``items`` (the Items sheet)
+    gives the items' names."""
+    duals = result.demand_duals
+    if duals is None or duals.empty or result.duals_basis is None:
+        return []
+    named = {} if items is None else {
+        i: n for i, n in zip(items["item"], items["name"], strict=True) if isinstance(n, str) and n}
+    lead = "given the contracts chosen, " if result.duals_basis == "fixed_mip" else ""
+    top = duals.sort_values("marginal_cost", ascending=False, kind="stable").head(limit)
+    return [f"{lead}one more {named.get(r.item, r.item)} for {r.partner} in {r.period} costs "
+            f"{r.marginal_cost:,.2f} {result.currency}" for r in top.itertuples(index=False)]
+
+
+__all__ = ["DUALS_BASIS", "Result", "make_result", "empty_result", "marginal_sentences",
+           "rule_label"]

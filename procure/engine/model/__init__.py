@@ -1,4 +1,4 @@
-"""Build the cooperative procurement MILP of SPEC section 2 as arrays.
+"""Build the cooperative procurement MILP of docs/model.md (section 2) as arrays.
 
 :func:`build_model` reads as the model's table of contents; each ``add_*``
 function owns one constraint family and states its mathematics in its

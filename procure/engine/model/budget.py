@@ -1,4 +1,4 @@
-"""Budgets (SPEC section 2, constraint 5)."""
+"""Budgets (docs/model.md, section 2, constraint 5)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Supplier capacity (SPEC section 2, constraint 2)."""
+"""Supplier capacity (docs/model.md, section 2, constraint 2)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Deliveries, shortfall and the demand balance (SPEC section 2, constraint 1)."""
+"""Deliveries, shortfall and the demand balance (docs/model.md, section 2, constraint 1)."""
 
 from __future__ import annotations
 

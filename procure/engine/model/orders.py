@@ -1,5 +1,5 @@
 """The pooled quantity of an offer: minimum order, setup cost and price tiers
-(SPEC section 2, constraints 3 and 4).
+(docs/model.md, section 2, constraints 3 and 4).
 
 ``Q[s,i] = sum_{p,t} x[p,i,s,t]`` is never a variable of its own: it appears as
 that sum in the rows below.  ``M[s,i]`` is the largest pooled quantity the
@@ -20,7 +20,7 @@ the units below ``b_k`` at their own bands' prices).  Segments starting above
 M can never be reached and are not created; an offer none of whose tiers is
 reachable is priced at its base price with no binaries at all.  Validation
 guarantees prices do not rise with quantity, so at a breakpoint the cheaper
-(higher) tier is always the one chosen, as SPEC's "largest min_quantity <= Q"
+(higher) tier is always the one chosen, as the contract's "largest min_quantity <= Q"
 requires.
 """
 

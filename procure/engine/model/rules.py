@@ -1,4 +1,4 @@
-"""Sovereignty and security-of-supply rules (SPEC section 3).
+"""Sovereignty and security-of-supply rules (docs/model.md, section 3).
 
 ``ban`` rules never reach the model: they remove deliveries from the index
 (:func:`procure.model.index.delivery_index`).  Every other rule becomes rows
