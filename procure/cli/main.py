@@ -23,6 +23,7 @@ from procure.data.errors import InputError
 COMMAND_MODULES = (
     "procure.cli.plan",  # solve, validate, template, export
     "procure.cli.scenario",  # scenario run, scenario check
+    "procure.cli.store",  # store list, show, compare, export, delete
 )
 
 

@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import tempfile
+import zipfile
 from dataclasses import replace
 from pathlib import Path
 from typing import BinaryIO
@@ -84,7 +86,8 @@ def raw_tables(data: ProcureData, source: str = "") -> RawTables:
 
 def write_workbook(data: ProcureData, path_or_buffer: str | os.PathLike | BinaryIO) -> None:
     """Write ``data`` as an ``.xlsx`` workbook that :func:`procure.read_workbook` reads back
-    equal: to a path, or to a binary file object (e.g. ``io.BytesIO``)."""
+    equal: to a path, or to a binary file object (e.g. ``io.BytesIO``). The same data always
+    gives the same bytes."""
     if isinstance(path_or_buffer, (str, os.PathLike)):
         path_or_buffer = Path(path_or_buffer)
         if path_or_buffer.suffix.lower() != ".xlsx":
@@ -109,7 +112,34 @@ def write_workbook(data: ProcureData, path_or_buffer: str | os.PathLike | Binary
                 next_row += 1
             ws.append([safe_cell(ws, v) for v in row])
             next_row += 1
-    wb.save(path_or_buffer)
+    raw = io.BytesIO()
+    wb.save(raw)
+    content = _deterministic(raw.getvalue())
+    if isinstance(path_or_buffer, Path):
+        path_or_buffer.write_bytes(content)
+    else:
+        path_or_buffer.write(content)
+
+
+#: the time written into every workbook (zip entries, document properties), so that the same
+#: data always gives the same bytes, hence the same sha256 (the store keeps each workbook once)
+_EPOCH = (2000, 1, 1, 0, 0, 0)
+_STAMP = re.compile(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:)")
+
+
+def _deterministic(content: bytes) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(content)) as src, \
+            zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == "docProps/core.xml":
+                data = _STAMP.sub(rb"\g<1>2000-01-01T00:00:00Z\g<2>", data)
+            entry = zipfile.ZipInfo(info.filename, date_time=_EPOCH)
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            entry.external_attr = info.external_attr
+            dst.writestr(entry, data)
+    return out.getvalue()
 
 
 def workbook_bytes(data: ProcureData) -> bytes:

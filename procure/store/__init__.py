@@ -1,0 +1,9 @@
+"""The scenario store: saved scenarios, their results and analyses (SQLite or PostgreSQL).
+
+See :func:`open_store` and docs/store.md.
+"""
+
+from procure.store.connection import StoreError
+from procure.store.store import Store, StoredScenario, open_store
+
+__all__ = ["Store", "StoreError", "StoredScenario", "open_store"]
