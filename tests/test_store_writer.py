@@ -129,13 +129,13 @@ def assert_same(a: procure.ProcureData, b: procure.ProcureData) -> None:
             assert x == y, (f.name, x, y)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(workbooks())
 def test_read_workbook_of_the_written_workbook_equals_the_data(data):
     assert_same(read_workbook_bytes(workbook_bytes(data)), data)
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=15, deadline=None)
 @given(workbooks())
 def test_raw_tables_validate_to_the_same_data(data):
     """What a scenario does after its changes: the data validated again, rows kept."""
