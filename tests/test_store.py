@@ -81,6 +81,8 @@ def test_round_trip(store_url, tmp_path):
     stored = store.load("A halved")
     assert stored.version == 1 and stored.versions == [1] and stored.author == "tester"
     assert stored.summary == json.loads(json.dumps(results["A halved"].summary()))
+    # the rebuilt Result says what the saved one said (diagnosis, plan check, every scalar)
+    assert json.loads(json.dumps(stored.result.summary())) == stored.summary
     for name, frame in results["A halved"].tables().items():
         frames_equal(frame, stored.tables[name])
     assert stored.definition == scenarios()["A halved"].to_toml()
@@ -168,6 +170,7 @@ def test_an_infeasible_scenario_is_kept_with_its_diagnosis(store_url):
     stored = store.load("nothing")
     assert stored.status == "infeasible" and stored.total_cost is None
     assert stored.result.diagnosis.headline() == result.diagnosis.headline()
+    assert json.loads(json.dumps(stored.result.summary())) == stored.summary
     frames_equal(result.diagnosis.table(), stored.tables["Diagnosis"])
     comparison = store.compare("Baseline", ["nothing"])
     row = comparison.scenarios.set_index("scenario").loc["nothing"]

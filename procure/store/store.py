@@ -162,8 +162,9 @@ def rebuild_result(summary: dict[str, Any], tables: dict[str, pd.DataFrame],
 
     values: dict[str, Any] = {}
     for f in dataclasses.fields(Result):
-        if f.name in summary:
-            values[f.name] = summary[f.name]
+        if f.name in summary and (not isinstance(summary[f.name], dict)
+                                  or f.name == "model_size"):
+            values[f.name] = summary[f.name]  # objects (diagnosis, check) are rebuilt below
     values["status"] = Status(summary["status"])
     values["warnings"] = tuple(warnings)
     for sheet, frame in tables.items():
@@ -186,7 +187,20 @@ def rebuild_result(summary: dict[str, Any], tables: dict[str, pd.DataFrame],
                                         proven_minimal=found.get("proven_minimal", True),
                                         note=found.get("note", ""),
                                         binding=conflicts(found.get("binding")))
+    checked = summary.get("check")
+    if checked is not None and "check" in names:
+        values["check"] = _plan_check(checked)
     return Result(**values)
+
+
+def _plan_check(found: dict[str, Any]):
+    """The run-time plan check of a stored result, as the engine's object."""
+    from procure.engine.check.core import VIOLATION_COLUMNS, PlanCheck
+
+    return PlanCheck(violations=pd.DataFrame(found.get("violations") or [],
+                                             columns=VIOLATION_COLUMNS),
+                     families=tuple(found.get("families") or ()),
+                     seconds=float(found.get("seconds") or 0.0))
 
 
 def result_tables(result: Result) -> dict[str, pd.DataFrame]:
