@@ -140,7 +140,8 @@ class StoredScenario:
     @property
     def result(self) -> Result:
         """The stored result as a :class:`procure.Result` (tables, summary, diagnosis)."""
-        return rebuild_result(self.summary, self.tables, self.warnings)
+        return rebuild_result(self.summary, self.tables, self.warnings,
+                              self.stats.get("result"))
 
     def to_excel(self, path) -> None:
         """The results workbook of ``procure solve --out``, plus a Scenario sheet (name,
@@ -153,20 +154,42 @@ class StoredScenario:
         self.result.to_excel(path, extra=extra)
 
 
+#: Result fields kept as objects of their own (rebuilt from the summary), not as values
+_OBJECT_FIELDS = ("diagnosis", "check")
+
+
+def result_fields(result: Result) -> dict[str, Any]:
+    """Every field of ``result`` that is a plain value (not a table, not an object), JSON-ready:
+    what a loaded Result needs besides its tables (``duals_basis``, ``best_bound``, ...),
+    whatever fields the engine adds."""
+    out = {}
+    for f in dataclasses.fields(result):
+        value = getattr(result, f.name)
+        if f.name in _OBJECT_FIELDS or isinstance(value, pd.DataFrame):
+            continue
+        out[f.name] = getattr(value, "value", value) if f.name == "status" else value
+    return json_safe(out)
+
+
 def rebuild_result(summary: dict[str, Any], tables: dict[str, pd.DataFrame],
-                   warnings: list[str]) -> Result:
+                   warnings: list[str], fields: dict[str, Any] | None = None) -> Result:
+    """A :class:`procure.Result` from what a save kept: ``fields`` (:func:`result_fields`),
+    else the summary's scalars, the tables, the diagnosis and plan check of the summary."""
     from procure.data.validate import table_attribute
     from procure.engine.diagnose import Conflict, Diagnosis
     from procure.engine.results import Result
     from procure.engine.status import Status
 
     values: dict[str, Any] = {}
+    given = fields if fields is not None else summary
     for f in dataclasses.fields(Result):
-        if f.name in summary and (not isinstance(summary[f.name], dict)
-                                  or f.name == "model_size"):
-            values[f.name] = summary[f.name]  # objects (diagnosis, check) are rebuilt below
+        if f.name in given and f.name not in _OBJECT_FIELDS and (
+                not isinstance(given[f.name], dict) or f.name == "model_size"):
+            values[f.name] = given[f.name]
     values["status"] = Status(summary["status"])
     values["warnings"] = tuple(warnings)
+    if isinstance(values.get("model_size"), dict):
+        values["model_size"] = dict(values["model_size"])
     for sheet, frame in tables.items():
         values[table_attribute(sheet)] = frame
     for f in dataclasses.fields(Result):
@@ -278,6 +301,7 @@ class Store:
         stats = json_safe({k: summary.get(k) for k in ("solver", "is_mip", "mip_gap",
                                                       "best_bound", "solve_seconds",
                                                       "build_seconds", "model_size")})
+        stats["result"] = result_fields(result)
         stats["encode_seconds"] = round(time.perf_counter() - start, 4)
         row = {"name": name, "description": str(scenario.description or ""),
                "definition": scenario.definition, "author": str(author or ""),
