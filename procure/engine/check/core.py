@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from procure.data.tables import ProcureData
-from procure.engine.model.index import id_indices, transport_per_unit
+from procure.engine.model.index import group_kind, id_indices, transport_per_unit
 
 #: a constraint fails when it misses by more than RTOL x its scale + ATOL
 RTOL = 1e-6
@@ -150,35 +150,88 @@ class Plan:
         ok = codes >= 0
         return np.bincount(codes[ok], weights=np.asarray(weights, dtype=float)[ok], minlength=size)
 
+    def item_mask(self, item: str | None) -> np.ndarray:
+        """Deliveries of ``item`` (an item id, else every item of that category; None: all)."""
+        codes = self.codes["item"]
+        if item is None:
+            return np.ones(len(codes), dtype=bool)
+        items = self.data.items
+        ids = items["item"].to_numpy(dtype=object)
+        chosen = np.flatnonzero(ids == item)
+        if not len(chosen):
+            chosen = np.flatnonzero(items["category"].to_numpy(dtype=object) == item)
+        return np.isin(codes, chosen)
+
+    def group_mask(self, group: str | None, partner: str | None) -> np.ndarray:
+        """Deliveries from the suppliers of ``group``, resolved as the model does
+        (:func:`procure.engine.model.index.group_kind`), by their id codes."""
+        kind = group_kind(self.data, group)
+        codes = self.codes
+        if kind == "all":
+            return np.ones(len(codes["supplier"]), dtype=bool)
+        if kind == "supplier":
+            return codes["supplier"] == self.data.suppliers["supplier"].tolist().index(group)
+        countries = self.countries
+        if kind == "country":
+            return codes["country"] == countries.get_loc(group)
+        if kind == "bloc":
+            blocs = self.data.blocs
+            members = countries.get_indexer(blocs.loc[blocs["bloc"] == group, "country"])
+            return np.isin(codes["country"], members[members >= 0])
+        if kind == "domestic":
+            if partner is None:  # each delivery's own partner
+                return (codes["country"] == codes["partner_country"]) & (codes["country"] >= 0)
+            home = self.data.partners.set_index("partner").at[partner, "country"]
+            return codes["country"] == countries.get_loc(home)
+        raise ValueError(f"group {group!r} selects no single set of suppliers")
+
+    def partner_mask(self, partner: str | None) -> np.ndarray:
+        codes = self.codes["partner"]
+        if partner is None:
+            return np.ones(len(codes), dtype=bool)
+        return codes == self.data.partners["partner"].tolist().index(partner)
+
     def names(self, key: str) -> np.ndarray:
         return {"partner": self.data.partners["partner"].to_numpy(dtype=object),
                 "supplier": self.data.suppliers["supplier"].to_numpy(dtype=object),
                 "country": self.countries.to_numpy(dtype=object)}[key]
 
 
+def codes_in(values, index: pd.Index) -> np.ndarray:
+    """Positions of ``values`` in ``index`` (-1: not there), factorised first: a result table
+    repeats a few ids over many rows."""
+    if len(values) == 0:
+        return np.zeros(0, dtype=np.int64)
+    factor, uniques = pd.factorize(values)
+    found = index.get_indexer(uniques)
+    return np.where(factor >= 0, found[np.maximum(factor, 0)], -1)
+
+
 def make_plan(data: ProcureData, result) -> Plan:
     offers = data.offers.reset_index(drop=True).copy()
-    period_pos = {p: k for k, p in enumerate(data.periods)}
-    offers["first_pos"] = offers["first_period"].map(period_pos).to_numpy(dtype=np.int64)
+    periods = pd.Index(data.periods)
+    offers["first_pos"] = periods.get_indexer(offers["first_period"])
     table = table_of(result, "allocation").reset_index(drop=True)
     n = len(table)
 
-    def column(name: str, dtype=object) -> np.ndarray:
-        return table[name].to_numpy(dtype=dtype) if name in table else np.full(n, np.nan).astype(dtype)
+    def column(name: str) -> pd.Series:
+        return table[name] if name in table else pd.Series(np.full(n, np.nan), dtype=object)
 
     items, partners, suppliers, countries = id_indices(data)
-    partner = partners.get_indexer(column("partner"))
-    item = items.get_indexer(column("item"))
-    demand_item = items.get_indexer(column("demand_item")) if "demand_item" in table else item
-    supplier = suppliers.get_indexer(column("supplier"))
+    partner = codes_in(column("partner"), partners)
+    item = codes_in(column("item"), items)
+    demand_item = codes_in(column("demand_item"), items) if "demand_item" in table else item
+    supplier = codes_in(column("supplier"), suppliers)
     # countries are the data's, whatever the table says
     supplier_country = np.where(supplier >= 0, countries.get_indexer(data.suppliers["country"])[
         np.maximum(supplier, 0)], -1)
     partner_country = np.where(partner >= 0, countries.get_indexer(data.partners["country"])[
         np.maximum(partner, 0)], -1)
-    offer = pd.MultiIndex.from_frame(offers[["supplier", "item"]]).get_indexer(
-        pd.MultiIndex.from_arrays([column("supplier"), column("item")])) if n else np.zeros(0, np.int64)
-    period = column("period")
+    # the offer of each delivery, by one integer key per (supplier, item)
+    offer_key = pd.Index(suppliers.get_indexer(offers["supplier"]).astype(np.int64) * len(items)
+                         + items.get_indexer(offers["item"]))
+    known = (supplier >= 0) & (item >= 0)
+    offer = np.where(known, offer_key.get_indexer(supplier.astype(np.int64) * len(items) + item), -1)
 
     def categorical(codes, categories):
         # id columns as categoricals: rules select deliveries by comparing codes (an id the
@@ -190,12 +243,13 @@ def make_plan(data: ProcureData, result) -> Plan:
         "demand_item": categorical(demand_item, items), "supplier": categorical(supplier, suppliers),
         "supplier_country": categorical(supplier_country, countries),
         "partner_country": categorical(partner_country, countries),
-        "period": period, "period_pos": pd.Series(period).map(period_pos).fillna(-1).to_numpy(np.int64),
-        "offer": offer, "quantity": column("quantity", float), "unit_price": column("unit_price", float),
+        "period_pos": codes_in(column("period"), periods), "offer": offer,
+        "quantity": column("quantity").to_numpy(dtype=float),
+        "unit_price": column("unit_price").to_numpy(dtype=float),
     })
     for name in ("transport", "cost"):
         if name in table:
-            alloc[name] = column(name, float)
+            alloc[name] = table[name].to_numpy(dtype=float)
     known = (supplier_country >= 0) & (partner >= 0) & (item >= 0)
     alloc["cpu"] = np.where(known, transport_per_unit(data, alloc, countries, partners, items), 0.0) \
         if known.any() else np.zeros(n)
@@ -208,7 +262,8 @@ def make_plan(data: ProcureData, result) -> Plan:
     with np.errstate(invalid="ignore", divide="ignore"):
         offers["paid_price"] = np.where(pooled > 0, offers["purchase"] / np.where(pooled > 0, pooled, 1),
                                         offers["unit_price"])
-    codes = {"partner": partner, "supplier": supplier, "country": supplier_country}
+    codes = {"partner": partner, "supplier": supplier, "country": supplier_country,
+             "item": item, "demand_item": demand_item, "partner_country": partner_country}
     given = pd.DataFrame({name: column(name) for name in ("partner", "item", "supplier", "period")})
     given["demand_item"] = column("demand_item") if "demand_item" in table else given["item"]
     return Plan(data, result, alloc, given, offers, codes, countries)

@@ -15,7 +15,7 @@ from procure.engine.check.core import (
     tolerance,
     violations,
 )
-from procure.engine.model.index import blank_to_none, build_context, group_mask, item_mask
+from procure.engine.model.index import blank_to_none, build_context, item_mask
 
 
 @family("rule")
@@ -34,16 +34,11 @@ def _subject(rule, subject=None) -> str:
 
 def _scope(plan: Plan, rule) -> np.ndarray:
     """Deliveries in the rule's scope: its partner (blank: the pool) and its items."""
-    a = plan.alloc
-    mask = item_mask(plan.data, a, blank_to_none(rule.item))
-    partner = blank_to_none(rule.partner)
-    return mask & (a["partner"] == partner).to_numpy() if partner is not None else mask
+    return plan.item_mask(blank_to_none(rule.item)) & plan.partner_mask(blank_to_none(rule.partner))
 
 
 def _in_group(plan: Plan, rule) -> np.ndarray:
-    if plan.alloc.empty:
-        return np.zeros(0, dtype=bool)
-    return group_mask(plan.data, plan.alloc, blank_to_none(rule.group), blank_to_none(rule.partner))
+    return plan.group_mask(blank_to_none(rule.group), blank_to_none(rule.partner))
 
 
 def _each(rule) -> str | None:
@@ -78,7 +73,7 @@ def _workshare(plan: Plan, rule) -> pd.DataFrame:
     """For each partner in scope: value awarded to suppliers of its country, over all partners'
     orders of the items, >= share x the value of its own orders of them."""
     data, a = plan.data, plan.alloc
-    items = item_mask(data, a, blank_to_none(rule.item))
+    items = plan.item_mask(blank_to_none(rule.item))
     value = np.where(items, plan.quantity * np.nan_to_num(a["base"].to_numpy()), 0.0)
     own = plan.sums("partner", value)
     awarded = plan.sums("country", value)

@@ -9,6 +9,7 @@ import pandas as pd
 from procure.engine.check.core import (
     COST_RTOL,
     Plan,
+    codes_in,
     concat,
     delivery_names,
     family,
@@ -18,7 +19,7 @@ from procure.engine.check.core import (
     tolerance,
     violations,
 )
-from procure.engine.model.index import banned_mask, period_capacity
+from procure.engine.model.index import blank_to_none, id_indices
 
 
 @family("delivery")
@@ -77,7 +78,11 @@ def check_bans(plan: Plan) -> pd.DataFrame:
     if a.empty or not (plan.data.rules["rule"] == "ban").any():
         return no_violations()
     q = plan.quantity
-    banned = banned_mask(plan.data, a)
+    banned = np.zeros(len(a), dtype=bool)
+    for ban in plan.data.rules[plan.data.rules["rule"] == "ban"].itertuples(index=False):
+        partner = blank_to_none(ban.partner)
+        banned |= (plan.partner_mask(partner) & plan.item_mask(blank_to_none(ban.item))
+                   & plan.group_mask(blank_to_none(ban.group), partner))
     return violations("ban", delivery_names(plan), np.where(banned, q, 0.0), tolerance(q),
                       lambda k: f"{plan.given['supplier'].iat[k]} may not deliver "
                                 f"{plan.given['item'].iat[k]} to {plan.given['partner'].iat[k]} "
@@ -90,9 +95,18 @@ def check_demand(plan: Plan) -> pd.DataFrame:
     quantity; a shortfall only where the item has a shortfall_penalty, within [0, demand]."""
     data, a = plan.data, plan.alloc
     d = data.demand.reset_index(drop=True)
-    rows = pd.MultiIndex.from_frame(d[["partner", "item", "period"]])
-    at = (rows.get_indexer(pd.MultiIndex.from_frame(plan.given[["partner", "demand_item", "period"]]))
-          if len(a) else np.zeros(0, dtype=np.int64))
+    items, partners, _, _ = id_indices(data)
+    n_i, n_t = len(items), len(data.periods)
+
+    def key(partner, item, period):
+        return (partner.astype(np.int64) * n_i + item) * n_t + period
+
+    rows = pd.Index(key(codes_in(d["partner"], partners), codes_in(d["item"], items),
+                        codes_in(d["period"], pd.Index(data.periods))))
+    c = plan.codes
+    known = (c["partner"] >= 0) & (c["demand_item"] >= 0) & (a["period_pos"].to_numpy() >= 0)
+    at = np.where(known, rows.get_indexer(key(c["partner"], c["demand_item"],
+                                              a["period_pos"].to_numpy())), -1)
     q = plan.quantity
     delivered = np.bincount(at[at >= 0], weights=q[at >= 0], minlength=len(d))
     f = table_of(plan.result, "fulfilment")
@@ -134,15 +148,23 @@ def check_offer_capacity(plan: Plan) -> pd.DataFrame:
     cells, inverse = np.unique(key, return_inverse=True)
     used = np.bincount(inverse, weights=plan.quantity[ok])
     o, t = np.divmod(cells, n_t)
-    frame = pd.DataFrame({
-        "supplier": plan.offers["supplier"].to_numpy()[o], "item": plan.offers["item"].to_numpy()[o],
-        "period": np.asarray(plan.data.periods, dtype=object)[t],
-        "capacity": plan.offers["capacity"].to_numpy(dtype=float)[o],
-    })
-    cap = period_capacity(plan.data, frame)
+    offers = plan.offers
+    cap = offers["capacity"].to_numpy(dtype=float)[o]
+    override = plan.data.capacity
+    if len(override):  # the Capacity sheet's value for (offer, period), else Offers.capacity
+        pairs = pd.MultiIndex.from_frame(offers[["supplier", "item"]])
+        at_offer = pairs.get_indexer(pd.MultiIndex.from_frame(override[["supplier", "item"]]))
+        at_period = pd.Index(plan.data.periods).get_indexer(override["period"])
+        keys = pd.Index(at_offer.astype(np.int64) * n_t + at_period)
+        hit = keys.get_indexer(cells)
+        cap = np.where(hit >= 0, override["capacity"].to_numpy(dtype=float)[np.maximum(hit, 0)], cap)
+    cap = np.where(np.isnan(cap), np.inf, cap)
+    suppliers = offers["supplier"].to_numpy(dtype=object)[o]
+    items = offers["item"].to_numpy(dtype=object)[o]
+    periods = np.asarray(plan.data.periods, dtype=object)[t]
 
     def names(idx):
-        return [f"{r.supplier} / {r.item} / {r.period}" for r in frame.iloc[idx].itertuples()]
+        return [f"{suppliers[k]} / {items[k]} / {periods[k]}" for k in idx]
 
     return violations("offer_capacity", names, used - cap, tolerance(used),
                       lambda k: f"delivers {used[k]:,.6g}, capacity {cap[k]:,.6g}")
