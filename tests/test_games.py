@@ -253,7 +253,7 @@ def test_symmetric_partners_pay_alike_and_the_dummy_pays_its_own_cost(g, dummy_c
 # --------------------------------------------------------------------------- sampled Shapley
 
 
-@pytest.mark.parametrize("design", ["plain", "antithetic", "stratified"])
+@pytest.mark.parametrize("design", ["plain", "antithetic", "stratified", "poststratified"])
 def test_sampled_shapley_within_three_standard_errors_on_ten_partners(design):
     """A 10-partner cost game with economies of scale and an odd partner: c(S) =
     d(S)^0.8 x 100 + 50 x [p9 in S and p0 not in S] (d the partners' demands 1..10). Every
@@ -270,7 +270,8 @@ def test_sampled_shapley_within_three_standard_errors_on_ten_partners(design):
     costs = {coalition_of(partners, m): cost(coalition_of(partners, m)) for m in range(1 << 10)}
     exact = shapley_from_costs(partners, costs).set_index("partner")["shapley"]
     rng = np.random.default_rng(11)
-    units = sample_units(10, {"plain": 60, "antithetic": 30, "stratified": 6}[design], design, rng)
+    units = sample_units(10, {"plain": 60, "antithetic": 30, "stratified": 6, "poststratified": 60}[design],
+                         design, rng)
     met = set().union(*(unit_coalitions(partners, u) for u in units))
     sampled = shapley_from_units(partners, units, {c: costs[c] for c in met}, design=design)
     sampled = sampled.set_index("partner")

@@ -142,11 +142,23 @@ def shapley_from_costs(partners: Sequence[str], costs: Mapping[Coalition, float]
 
 # -- sampled Shapley --------------------------------------------------------------------------
 
-#: how random orders are drawn, one *unit* at a time (units are independent; the standard
-#: error is taken over units): "plain" one uniform order; "antithetic" an order and its
-#: reverse; "stratified" the n rotations of one uniform order, so every partner stands once at
-#: every position (a stratified sample over positions, at no extra cost per order)
-DESIGNS = ("plain", "antithetic", "stratified")
+#: how random orders are drawn, one *unit* at a time (units are independent):
+#:
+#: * "plain": one uniform order; the estimate is the mean marginal cost, its standard error
+#:   taken over orders;
+#: * "antithetic": an order and its reverse;
+#: * "stratified": the n rotations of one uniform order, so every partner stands once at every
+#:   position (stratified over positions); the standard error is taken over units, of which a
+#:   budget buys few;
+#: * "poststratified": uniform orders, each partner's marginal costs grouped by the position it
+#:   stood at (positions with fewer than two samples merged with their neighbours): the mean
+#:   over positions of each position's mean, its variance the sum of the positions' variances
+#:   (independent, since each order puts a partner at one position only); then every estimate
+#:   moves towards c(P) - the sum of the estimates in proportion to its variance, so that the
+#:   shares add up to c(P) (c(P) is known exactly: a free control variate).
+#:
+#: docs/cooperation.md compares them on the demo's exact game.
+DESIGNS = ("plain", "antithetic", "stratified", "poststratified")
 
 
 def sample_units(n: int, units: int, design: str, rng: np.random.Generator) -> list[np.ndarray]:
@@ -156,7 +168,7 @@ def sample_units(n: int, units: int, design: str, rng: np.random.Generator) -> l
     out = []
     for _ in range(units):
         order = rng.permutation(n)
-        if design == "plain":
+        if design in ("plain", "poststratified"):
             out.append(order[None, :])
         elif design == "antithetic":
             out.append(np.stack([order, order[::-1]]))
@@ -176,36 +188,71 @@ def unit_coalitions(partners: Sequence[str], unit: np.ndarray) -> set[Coalition]
 
 def shapley_from_units(partners: Sequence[str], units: Sequence[np.ndarray],
                        costs: Mapping[Coalition, float], *, design: str = "plain") -> pd.DataFrame:
-    """The unbiased sampled Shapley estimate and its standard error from sampling units (see
-    :data:`DESIGNS`) and the costs of every coalition met along them.
-
-    Each order's marginal costs add up to c(P), so the estimates do too. The standard error is
-    the standard deviation of the units' mean marginal costs over sqrt(number of units); it
-    needs at least two units."""
+    """The sampled Shapley estimate and its standard error from sampling units (see
+    :data:`DESIGNS`) and the costs of every coalition met along them. The estimates add up to
+    c(P). At least two units are needed for a standard error."""
     n = len(partners)
     if len(units) < 2:
         raise ValueError("a standard error needs at least two sampling units")
-    means = np.zeros((len(units), n))
     bad = sorted({c for c, v in costs.items() if not np.isfinite(v)}, key=len)
     if bad:
         raise GameInfeasible(bad)
-    for u, unit in enumerate(units):
-        total = np.zeros(n)
-        for order in unit:
-            before, previous = frozenset(), 0.0
-            for j in order:
-                after = before | {partners[j]}
-                now = float(costs[after])
-                total[j] += now - previous
-                before, previous = after, now
-        means[u] = total / len(unit)
-    orders = sum(len(unit) for unit in units)
+    orders = [order for unit in units for order in unit]
+    marginal = np.zeros((len(orders), n))  # [order, partner]
+    position = np.zeros((len(orders), n), dtype=np.int64)
+    for r, order in enumerate(orders):
+        before, previous = frozenset(), 0.0
+        for k, j in enumerate(order):
+            after = before | {partners[j]}
+            now = float(costs[after])
+            marginal[r, j] = now - previous
+            position[r, j] = k
+            before, previous = after, now
+    if design == "poststratified":
+        shapley, std_error = _poststratified(marginal, position, float(costs[frozenset(partners)]))
+    else:
+        sizes = np.array([len(unit) for unit in units])
+        unit_of = np.repeat(np.arange(len(units)), sizes)
+        means = np.zeros((len(units), n))
+        np.add.at(means, unit_of, marginal)
+        means /= sizes[:, None]
+        shapley = means.mean(axis=0)
+        std_error = means.std(axis=0, ddof=1) / np.sqrt(len(units))
     return pd.DataFrame({
         "partner": list(partners),
-        "shapley": means.mean(axis=0),
-        "std_error": means.std(axis=0, ddof=1) / np.sqrt(len(units)),
-        "method": f"sampled ({design}, {orders} orders in {len(units)} units)",
+        "shapley": shapley,
+        "std_error": std_error,
+        "method": f"sampled ({design}, {len(orders)} orders in {len(units)} units)",
     })
+
+
+def _poststratified(marginal: np.ndarray, position: np.ndarray, grand: float) -> tuple[np.ndarray, np.ndarray]:
+    """The post-stratified estimate (see :data:`DESIGNS`), adjusted to add up to ``grand``."""
+    n = marginal.shape[1]
+    estimate, variance = np.zeros(n), np.zeros(n)
+    for j in range(n):
+        strata, samples, width = [], [], 0
+        for k in range(n):
+            samples.extend(marginal[position[:, j] == k, j].tolist())
+            width += 1
+            if len(samples) >= 2:
+                strata.append((width, samples))
+                samples, width = [], 0
+        if width:  # the last positions, too few on their own: merged with the stratum before
+            if strata:
+                w, s = strata.pop()
+                strata.append((w + width, s + samples))
+            else:
+                strata.append((width, samples))
+        for w, s in strata:
+            s = np.asarray(s)
+            estimate[j] += w / n * s.mean()
+            variance[j] += (w / n) ** 2 * (s.var(ddof=1) / len(s) if len(s) > 1 else np.inf)
+    total = variance.sum()
+    if not np.isfinite(total) or total <= 0:
+        return estimate, np.sqrt(variance)
+    weight = variance / total
+    return estimate + weight * (grand - estimate.sum()), np.sqrt(variance * (1 - weight))
 
 
 # -- the core ---------------------------------------------------------------------------------

@@ -20,7 +20,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from procure.analysis.games import GameInfeasible, shapley_from_costs  # re-exported here too
+from procure.analysis.games import (  # GameInfeasible and shapley_from_costs re-exported here too
+    GameInfeasible,
+    sample_units,
+    shapley_from_costs,
+    shapley_from_units,
+    unit_coalitions,
+)
 from procure.analysis.many import ManyEngine, Variant, coalition_data, solve_variants
 from procure.analysis.many.run import Progress
 from procure.analysis.many.variants import check_members
@@ -129,38 +135,21 @@ def savings(data: ProcureData, result, **options) -> pd.DataFrame:
 
 def shapley(data: ProcureData, *, exact_limit: int = 12, samples: int = 200, seed: int = 0,
             workers: int = 1, **options) -> pd.DataFrame:
-    """Shapley cost shares of every partner.
+    """Shapley cost shares of every partner (partner, shapley, std_error, method).
 
     Exact over all 2^n coalitions up to ``exact_limit`` partners; above it, the unbiased
     permutation-sampling estimate over ``samples`` random orders with its standard error
-    (coalitions met along the orders are solved once each).
+    (coalitions met along the orders are solved once each). See
+    :func:`procure.analysis.cooperation.fair_shares` for every measure at once, with a budget
+    of solves and better sampling designs.
     """
     partners = list(data.partners["partner"])
     n = len(partners)
     if n <= exact_limit:
         table = coalition_costs(data, all_coalitions(partners), workers=workers, **options)
         return shapley_from_costs(partners, dict(zip(table["coalition"], table["cost"], strict=True)))
-    rng = np.random.default_rng(seed)
-    orders = [rng.permutation(n) for _ in range(samples)]
-    needed = {frozenset()}
-    for order in orders:
-        for k in range(1, n + 1):
-            needed.add(frozenset(partners[j] for j in order[:k]))
-    table = coalition_costs(data, sorted(needed, key=len), workers=workers, **options)
-    cost = dict(zip(table["coalition"], table["cost"], strict=True))
-    bad = [c for c, v in cost.items() if not np.isfinite(v)]
-    if bad:
-        raise GameInfeasible(sorted(bad, key=len))
-    marginal = np.zeros((samples, n))
-    for r, order in enumerate(orders):
-        before = frozenset()
-        for j in order:
-            after = before | {partners[j]}
-            marginal[r, j] = cost[after] - cost[before]
-            before = after
-    return pd.DataFrame({
-        "partner": partners,
-        "shapley": marginal.mean(axis=0),
-        "std_error": marginal.std(axis=0, ddof=1) / np.sqrt(samples),
-        "method": f"sampled ({samples} orders)",
-    })
+    units = sample_units(n, samples, "plain", np.random.default_rng(seed))
+    needed = sorted(set().union(*(unit_coalitions(partners, u) for u in units)), key=len)
+    table = coalition_costs(data, needed, workers=workers, **options)
+    costs = {frozenset(): 0.0, **dict(zip(table["coalition"], table["cost"], strict=True))}
+    return shapley_from_units(partners, units, costs, design="plain")

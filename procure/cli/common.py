@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
+import sys
 from pathlib import Path
 
 EXIT_OK, EXIT_NO_PLAN, EXIT_INPUT = 0, 1, 2
@@ -36,3 +38,40 @@ def print_json(obj) -> None:
 def check_out(path: Path | None, suffix: str = ".xlsx") -> None:
     if path is not None and path.suffix.lower() != suffix:
         raise ValueError(f"output {path} must end in {suffix}")
+
+
+@contextlib.contextmanager
+def progress_bar(description: str, *, enabled: bool = True):
+    """A ``progress(done, total)`` callable drawing a tqdm bar on stderr (solves done, solves
+    per second, time left) when stderr is a terminal; None otherwise, so that pipes, logs and
+    ``--json`` output stay clean (the bar never touches stdout)."""
+    stream = sys.stderr
+    if not enabled or not getattr(stream, "isatty", lambda: False)():
+        yield None
+        return
+    from tqdm import tqdm
+
+    bar = tqdm(total=0, desc=description, unit="solve", file=stream, dynamic_ncols=True, leave=False,
+               bar_format="{desc}: {n_fmt}/{total_fmt} solves |{bar}| {rate_fmt}, {remaining} left")
+
+    def update(done: int, total: int) -> None:
+        if bar.total != total:
+            bar.total = total
+        bar.update(done - bar.n)
+
+    try:
+        yield update
+    finally:
+        bar.close()
+
+
+def parse_range(text: str, what: str) -> tuple[float, float, float]:
+    """``A:B:STEP`` as three numbers (``--share 0.5:0.9:0.05``)."""
+    parts = text.split(":")
+    try:
+        if len(parts) != 3:
+            raise ValueError
+        start, stop, step = (float(p) for p in parts)
+    except ValueError:
+        raise ValueError(f"{what} takes START:STOP:STEP, e.g. 0.5:0.9:0.05 (got {text!r})") from None
+    return start, stop, step

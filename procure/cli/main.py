@@ -24,6 +24,7 @@ COMMAND_MODULES = (
     "procure.cli.plan",  # solve, validate, template, export
     "procure.cli.scenario",  # scenario run, scenario check
     "procure.cli.store",  # store list, show, compare, export, delete
+    "procure.cli.cooperation",  # share, rule-cost, sweep
 )
 
 

@@ -1,0 +1,549 @@
+"""What cooperation is worth, and to whom (SPEC section 4; docs/cooperation.md).
+
+* :func:`fair_shares`: every partner's stand-alone cost, its proportional, Shapley and
+  nucleolus share of the pool's cost, what pooling saves it, the value it brings, and the core
+  check of each split (would some group of partners pay less on its own?).
+* :func:`rule_costs`: the price of every rule (the pool's cost with it minus without it) and
+  who pays it, on the proportional split: "the cost of sovereignty".
+* :func:`sweep`: the pool's cost and each partner's along a rule's share or quantity, or a
+  supplier's capacity.
+
+All run on the many-solve engine (:mod:`procure.analysis.many`): ``workers``, ``scheduler``
+(Dask), ``progress(done, total)``, ``time_limit`` (per solve) and ``mip_gap`` as everywhere;
+the cooperative-game arithmetic is :mod:`procure.analysis.games`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from procure.analysis import games
+from procure.analysis.many import Variant, extract, solve_variants
+from procure.analysis.many.run import Progress
+from procure.data.tables import ProcureData
+from procure.engine.backends import DEFAULT_MIP_GAP
+from procure.engine.results import rule_label
+
+METHODS = ("all", "shapley", "nucleolus", "proportional")
+#: the sampling design of sampled Shapley values (measured in docs/cooperation.md)
+DEFAULT_DESIGN = "poststratified"
+#: the default budget of coalition solves for a sampled Shapley estimate
+DEFAULT_SAMPLES = 4000
+
+
+def short_money(value: float, currency: str) -> str:
+    """'2.1 M EUR', '870 k EUR', '1.25 bn EUR'."""
+    v = abs(float(value))
+    for size, unit, digits in ((1e9, "bn", 2), (1e6, "M", 1), (1e3, "k", 0)):
+        if v >= size:
+            return f"{v / size:,.{digits}f} {unit} {currency}"
+    return f"{v:,.0f} {currency}"
+
+
+def _names(members: Sequence[str]) -> str:
+    members = sorted(members)
+    return members[0] if len(members) == 1 else ", ".join(members[:-1]) + " and " + members[-1]
+
+
+# -- progress over several runs ---------------------------------------------------------------
+
+class _Stages:
+    """One progress(done, total) over several solve_variants calls."""
+
+    def __init__(self, progress: Progress | None, total: int):
+        self.progress, self.total, self.done = progress, total, 0
+
+    def stage(self) -> Progress | None:
+        if self.progress is None:
+            return None
+        offset = self.done
+
+        def report(done: int, _total: int) -> None:
+            self.progress(offset + done, self.total)
+
+        return report
+
+    def add(self, n: int) -> None:
+        self.done += n
+
+
+def _solve(data, variants, options, stages: _Stages, **more) -> pd.DataFrame:
+    table = solve_variants(data, variants, progress=stages.stage(), **options, **more)
+    stages.add(len(variants))
+    return table
+
+
+def _gap_of(table: pd.DataFrame, asked: float) -> float:
+    gaps = pd.to_numeric(table["gap"], errors="coerce").dropna()
+    return float(max([asked, *gaps.tolist()]))
+
+
+# -- fair shares ------------------------------------------------------------------------------
+
+@dataclass
+class FairShares:
+    """The result of :func:`fair_shares` (see docs/cooperation.md for every column)."""
+
+    method: str
+    grand: float  # c(P), NaN if the pool has no plan
+    currency: str
+    #: partner, standalone, proportional, shapley, shapley_se, nucleolus, savings, value_brought
+    table: pd.DataFrame
+    exact: bool  # every coalition solved (else a sampled estimate, no core check)
+    coalitions_solved: int
+    infeasible_coalitions: list[list[str]]
+    #: coalitions whose cost was not proven within the gap (a time limit)
+    unproven_coalitions: list[list[str]]
+    core_nonempty: bool | None = None
+    least_core_value: float | None = None
+    #: split name -> games.CoreCheck (exact games only)
+    core: dict[str, games.CoreCheck] = field(default_factory=dict)
+    sampling: dict | None = None
+    #: the costs of every coalition solved (frozenset -> cost, NaN without a plan)
+    costs: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def chosen(self) -> str:
+        return "shapley" if self.method == "all" else self.method
+
+    def to_dict(self) -> dict:
+        """Exactly the JSON of ``procure share --json``."""
+        partners = {}
+        for row in self.table.itertuples(index=False):
+            partners[row.partner] = {k: _num(getattr(row, k)) for k in
+                                     ("standalone", "proportional", "shapley", "shapley_se",
+                                      "nucleolus", "savings", "value_brought")}
+        core = {"core_nonempty": self.core_nonempty, "least_core_value": _num(self.least_core_value)}
+        for name in ("shapley", "proportional", "nucleolus"):
+            check = self.core.get(name)
+            core[name] = None if check is None else {k: _num(v) for k, v in check.to_dict().items()}
+        return {"grand": _num(self.grand), "method": self.method, "currency": self.currency,
+                "exact": self.exact, "partners": partners, "core": core,
+                "coalitions_solved": self.coalitions_solved,
+                "infeasible_coalitions": self.infeasible_coalitions,
+                "unproven_coalitions": self.unproven_coalitions, "sampling": self.sampling,
+                "core_sentence": self.core_sentence()}
+
+    def core_sentence(self) -> str:
+        """One sentence on the core for the chosen split, e.g. "Shapley is outside the core: IT,
+        NL and ES together would pay 2.1 M EUR less on their own"."""
+        label = {"shapley": "Shapley", "proportional": "The proportional split",
+                 "nucleolus": "The nucleolus"}[self.chosen]
+        if not np.isfinite(self.grand):
+            return "The pool has no feasible plan: there is nothing to share."
+        if self.infeasible_coalitions:
+            shown = "; ".join("{" + ", ".join(c) + "}" for c in self.infeasible_coalitions[:3])
+            return (f"No core check: {len(self.infeasible_coalitions)} coalition(s) have no feasible "
+                    f"plan on their own ({shown}).")
+        if not self.exact:
+            n = len(self.table)
+            what = "sampled" if self.sampling else "solved only for the stand-alone and leave-one-out coalitions"
+            return f"No core check: the game of {n} partners is {what}, not solved for all {2 ** n:,} coalitions."
+        check = self.core.get(self.chosen)
+        if check is None or not check.worst_coalition:
+            return f"{label} is in the core: there is no group to object."
+        who, what = _names(check.worst_coalition), short_money(check.excess, self.currency)
+        together = " together" if len(check.worst_coalition) > 1 else ""
+        if not check.in_core:
+            sentence = f"{label} is outside the core: {who}{together} would pay {what} less on their own"
+            if self.core_nonempty is False:
+                sentence += (f"; no split can prevent it (the core is empty: some group gains at least "
+                             f"{short_money(self.least_core_value, self.currency)} by leaving)")
+            return sentence + "."
+        if check.excess >= -check.tolerance:
+            return f"{label} is in the core, at its edge: {who}{together} would pay the same on their own."
+        return (f"{label} is in the core: no group would pay less on its own ({who}{together}, the "
+                f"closest, would pay {what} more).")
+
+
+def _num(value):
+    if value is None:
+        return None
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        value = float(value)
+        return value if np.isfinite(value) else None
+    return value
+
+
+def fair_shares(data: ProcureData, method: str = "all", *, workers: int = 1, samples: int | None = None,
+                seed: int = 0, scheduler=None, progress: Progress | None = None,
+                time_limit: float | None = None, mip_gap: float | None = None,
+                exact_limit: int = games.EXACT_LIMIT, design: str = DEFAULT_DESIGN) -> FairShares:
+    """Fair shares of the pool's cost (SPEC section 4).
+
+    Up to ``exact_limit`` partners (and without ``samples``) every coalition is solved: exact
+    Shapley values, the nucleolus, the least core and the core check of every split. Above it
+    (or with ``samples``), the Shapley values are estimated from random orders within a budget
+    of ``samples`` coalition solves (default 4,000), each with its standard error, using the
+    ``design`` of :data:`procure.analysis.games.DESIGNS`; such a game has no nucleolus and no
+    core check. ``method`` chooses the split whose savings are reported (``all``: Shapley) and,
+    for sampled games, what is computed: ``proportional`` needs only 2n + 1 solves.
+
+    >>> import procure
+    >>> fs = fair_shares(procure.datasets.load_demo(), workers=2)     # doctest: +SKIP
+    >>> fs.core_sentence()                                            # doctest: +SKIP
+    'Shapley is in the core: no group would pay less on its own (...)'
+    """
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {', '.join(METHODS)}, not {method!r}")
+    partners = list(data.partners["partner"])
+    n = len(partners)
+    # a budget that covers every coalition buys the exact game
+    exact = (samples is None and n <= exact_limit) or (samples is not None and samples >= (1 << n) - 1)
+    options = dict(workers=workers, scheduler=scheduler, time_limit=time_limit, mip_gap=mip_gap)
+    asked_gap = DEFAULT_MIP_GAP if data.solver_option("mip_gap", mip_gap) is None \
+        else data.solver_option("mip_gap", mip_gap)
+    grand_set = frozenset(partners)
+    base = [frozenset([p]) for p in partners] + [grand_set - {p} for p in partners if n > 1]
+    units: list[np.ndarray] = []
+    if exact:
+        wanted = [c for c in every_coalition(partners) if c and c != grand_set]
+    else:
+        wanted = list(dict.fromkeys(base))
+        if method in ("all", "shapley"):
+            units, wanted = sampling_plan(partners, wanted, samples or DEFAULT_SAMPLES, seed, design)
+    stages = _Stages(progress, 1 + len(wanted))
+    grand_run = _solve(data, [Variant(label=grand_set)], options, stages, extract=extract.partner_costs)
+    grand = float(grand_run["cost"].iat[0])
+    proportional = grand_run["value"].iat[0]
+    run = _solve(data, [Variant(label=c, members=c) for c in wanted], options, stages)
+    costs = {frozenset(): 0.0, grand_set: grand}
+    costs.update(zip(run["label"], run["cost"].astype(float), strict=True))
+    statuses = dict(zip(run["label"], run["status"], strict=True))
+    statuses[grand_set] = grand_run["status"].iat[0]
+    gap = _gap_of(pd.concat([grand_run, run]), asked_gap)
+
+    return _assemble(partners, costs, statuses, proportional, method=method, currency=data.currency,
+                     gap=gap, exact=exact, units=units, design=design, solved=len(wanted) + 1,
+                     budget=samples or DEFAULT_SAMPLES)
+
+
+def shares_from_costs(partners: Sequence[str], costs: dict, proportional=None, *, method: str = "all",
+                      currency: str = "EUR", gap: float | None = None) -> FairShares:
+    """:func:`fair_shares` of a game given by the cost of every coalition (a dict keyed by
+    frozensets; NaN = no plan), with ``proportional`` (partner -> share) if there is one: the
+    same table, core check and sentence, no solve."""
+    partners = list(partners)
+    statuses = {c: ("optimal" if np.isfinite(v) else "infeasible") for c, v in costs.items() if c}
+    if proportional is not None:
+        proportional = pd.DataFrame({"partner": partners, "total": [float(proportional[p]) for p in partners]})
+    return _assemble(partners, dict(costs), statuses, proportional, method=method, currency=currency,
+                     gap=DEFAULT_MIP_GAP if gap is None else gap, exact=True, units=[],
+                     design=DEFAULT_DESIGN, solved=len(statuses), budget=None)
+
+
+def _assemble(partners, costs, statuses, proportional, *, method, currency, gap, exact, units, design,
+              solved, budget) -> FairShares:
+    n = len(partners)
+    grand_set = frozenset(partners)
+    grand = float(costs.get(grand_set, np.nan))
+
+    def listed(which) -> list[list[str]]:
+        found = [c for c, s in statuses.items() if which(s)]
+        return [sorted(c) for c in sorted(found, key=lambda c: (len(c), sorted(c)))]
+
+    infeasible = listed(lambda s: s not in ("optimal", "feasible"))
+    unproven = listed(lambda s: s == "feasible")
+    table = pd.DataFrame({"partner": partners})
+    table["standalone"] = [costs.get(frozenset([p]), np.nan) for p in partners]
+    prop = proportional.set_index("partner")["total"] if proportional is not None else pd.Series(dtype=float)
+    table["proportional"] = table["partner"].map(prop).astype(float)
+    table["shapley"] = np.nan
+    table["shapley_se"] = np.nan
+    table["nucleolus"] = np.nan
+    result = FairShares(method=method, grand=grand, currency=currency, table=table, exact=exact,
+                        coalitions_solved=solved, infeasible_coalitions=infeasible,
+                        unproven_coalitions=unproven, costs=costs)
+    if exact and not infeasible:
+        _exact_game(result, partners, costs, method, gap)
+    elif units and not infeasible:
+        sampled = games.shapley_from_units(partners, units, costs, design=design)
+        table["shapley"] = sampled["shapley"].to_numpy()
+        table["shapley_se"] = sampled["std_error"].to_numpy()
+        result.sampling = {"design": design, "units": len(units),
+                           "orders": int(sum(len(u) for u in units)), "budget": budget}
+    chosen = table[result.chosen]
+    table["savings"] = table["standalone"] - chosen
+    table["value_brought"] = [costs.get(grand_set - {p}, np.nan) + costs.get(frozenset([p]), np.nan) - grand
+                              if n > 1 else 0.0 for p in partners]
+    return result
+
+
+def every_coalition(partners: Sequence[str]) -> list[frozenset]:
+    """Every coalition in Gray-code order: consecutive ones differ by one partner, so each
+    solve starts from a warm LP close to its answer."""
+    n = len(partners)
+    return [games.coalition_of(partners, k ^ (k >> 1)) for k in range(1 << n)]
+
+
+def _exact_game(result: FairShares, partners, costs, method: str, gap: float) -> None:
+    table = result.table
+    tolerance = games.default_tolerance(result.grand, gap)
+    if method in ("all", "shapley"):
+        phi = games.shapley_from_costs(partners, costs)
+        table["shapley"] = phi["shapley"].to_numpy()
+        table["shapley_se"] = 0.0
+    lc = games.least_core(partners, costs)
+    result.least_core_value = lc.value
+    result.core_nonempty = bool(lc.value <= tolerance)
+    if method in ("all", "nucleolus"):
+        table["nucleolus"] = games.nucleolus(partners, costs).to_numpy()
+    for name in ("shapley", "proportional", "nucleolus"):
+        split = table[name].to_numpy(dtype=float)
+        if np.isfinite(split).all():
+            result.core[name] = games.core_check(partners, costs, split, tolerance=tolerance)
+
+
+#: sampling units at most (reached only when the budget covers nearly every coalition)
+_MAX_UNITS = 5000
+
+
+def sampling_plan(partners, base: list[frozenset], budget: int, seed: int, design: str):
+    """Sampling units drawn until the distinct coalitions to solve (``base`` included) would
+    exceed ``budget``; at least two units (else a ValueError saying the budget needed)."""
+    rng = np.random.default_rng(seed)
+    needed = set(base)
+    grand = frozenset(partners)
+    units = []
+    while True:
+        unit = games.sample_units(len(partners), 1, design, rng)[0]
+        more = games.unit_coalitions(partners, unit) - needed - {grand}
+        if len(needed) + len(more) + 1 > budget:
+            break
+        units.append(unit)
+        needed |= more
+        if not more and len(units) >= _MAX_UNITS:  # the budget covers (almost) every coalition
+            break
+    if len(units) < 2:
+        per_unit = len(partners) * (len(partners) - 1) if design == "stratified" else 2 * len(partners)
+        raise ValueError(f"a budget of {budget} coalition solves is too small for a sampled Shapley "
+                         f"estimate with a standard error ({design} design, {len(partners)} partners): "
+                         f"give at least about {len(base) + 1 + 2 * per_unit}")
+    ordered = sorted(needed, key=lambda c: (len(c), sorted(c)))
+    return units, ordered
+
+
+# -- rule prices ------------------------------------------------------------------------------
+
+@dataclass
+class RuleCosts:
+    """The result of :func:`rule_costs`."""
+
+    base: float  # c(P) with every rule
+    currency: str
+    #: one row per rule, dearest first: rule_id, name, rule, status, without, price, price_pct,
+    #: dual (pure LPs, one-row rules), path
+    table: pd.DataFrame
+    #: rule_id, partner, delta (the partner's proportional cost with the rule minus without)
+    partners: pd.DataFrame
+    #: the base plan (procure.solve), for its results workbook
+    result: object = None
+
+    def to_dict(self) -> dict:
+        """Exactly the JSON of ``procure rule-cost --json``."""
+        rules = {}
+        for row in self.table.itertuples(index=False):
+            mine = self.partners[self.partners["rule_id"] == row.rule_id]
+            rules[row.rule_id] = {
+                "name": row.name, "rule": row.rule, "status": row.status, "without": _num(row.without),
+                "price": _num(row.price), "dual": _num(row.dual),
+                "partners": {p: _num(d) for p, d in zip(mine["partner"], mine["delta"], strict=True)},
+            }
+        return {"base": _num(self.base), "currency": self.currency, "rules": rules}
+
+    def sheet(self) -> pd.DataFrame:
+        """The results workbook's "RuleCost" sheet: the table, a column per partner's delta."""
+        wide = self.partners.pivot(index="rule_id", columns="partner", values="delta")
+        order = [p for p in dict.fromkeys(self.partners["partner"])]
+        wide = wide.reindex(columns=order).add_prefix("delta ")
+        return self.table.drop(columns=["path"]).merge(wide, left_on="rule_id", right_index=True, how="left")
+
+
+def rule_costs(data: ProcureData, *, workers: int = 1, scheduler=None, progress: Progress | None = None,
+               time_limit: float | None = None, mip_gap: float | None = None) -> RuleCosts:
+    """The price of every rule: c(P) minus c(P) with that rule's row removed (never negative up
+    to the solver's gap), and per partner the change of its proportional cost. For a pure LP
+    also the rule's dual (for a rule with one row). Keyed by ``Rules!<row>``."""
+    from procure.engine.solve import solve
+
+    rules = data.rules.reset_index(drop=True)
+    options = dict(workers=workers, scheduler=scheduler, time_limit=time_limit, mip_gap=mip_gap)
+    stages = _Stages(progress, 1 + len(rules))
+    variants = [Variant(label="base")] + [Variant(label=pos, rules_off={pos}) for pos in range(len(rules))]
+    run = solve_variants(data, variants, progress=stages.stage(), extract=extract.partner_costs, **options)
+    base = float(run["cost"].iat[0])
+    base_split = run["value"].iat[0]
+    result = solve(data, time_limit=time_limit, mip_gap=mip_gap, diagnose=False)
+    duals = _one_row_duals(result) if not result.is_mip else {}
+    rows, deltas = [], []
+    partners = list(data.partners["partner"])
+    for pos in range(len(rules)):
+        rule = rules.iloc[pos]
+        rule_id = f"Rules!{int(rule['source_row'])}"
+        without = float(run["cost"].iat[pos + 1])
+        split = run["value"].iat[pos + 1]
+        rows.append({"rule_id": rule_id, "name": rule_label(rule), "rule": rule["rule"],
+                     "status": run["status"].iat[pos + 1], "without": without, "price": base - without,
+                     "price_pct": (base - without) / base if base else np.nan,
+                     "dual": duals.get(rule_id, np.nan), "path": run["path"].iat[pos + 1]})
+        for p in partners:
+            if base_split is None or split is None:
+                delta = np.nan
+            else:
+                delta = float(base_split.set_index("partner").at[p, "total"]
+                              - split.set_index("partner").at[p, "total"])
+            deltas.append({"rule_id": rule_id, "partner": p, "delta": delta})
+    table = pd.DataFrame(rows, columns=["rule_id", "name", "rule", "status", "without", "price",
+                                        "price_pct", "dual", "path"])
+    table = table.sort_values("price", ascending=False, na_position="last", kind="stable").reset_index(drop=True)
+    return RuleCosts(base=base, currency=data.currency, table=table, partners=pd.DataFrame(deltas),
+                     result=result)
+
+
+def _one_row_duals(result) -> dict[str, float]:
+    """The dual of each rule that has exactly one row (an LP's plan)."""
+    table = result.rules
+    if table is None or table.empty or "dual" not in table:
+        return {}
+    counts = table.groupby("rule_id")["dual"].agg(["count", "first"])
+    return {rid: float(row["first"]) for rid, row in counts.iterrows() if row["count"] == 1}
+
+
+# -- sweeps -----------------------------------------------------------------------------------
+
+@dataclass
+class Sweep:
+    """The result of :func:`sweep`."""
+
+    parameter: str  # what moves, in words
+    kind: str  # "share", "quantity" or "capacity"
+    subject: str  # the rule id or the supplier
+    currency: str
+    #: one row per point: value, status, cost (NaN when infeasible), gap, path
+    table: pd.DataFrame
+    #: value, partner, cost (proportional split of each point's plan)
+    partners: pd.DataFrame
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def infeasible(self) -> list[float]:
+        return [float(v) for v, s in zip(self.table["value"], self.table["status"], strict=True)
+                if s not in ("optimal", "feasible")]
+
+    def to_dict(self) -> dict:
+        """Exactly the JSON of ``procure sweep --json``."""
+        points = []
+        for row in self.table.itertuples(index=False):
+            mine = self.partners[self.partners["value"] == row.value]
+            points.append({"value": _num(row.value), "status": row.status, "cost": _num(row.cost),
+                           "gap": _num(row.gap),
+                           "partners": {p: _num(c) for p, c in zip(mine["partner"], mine["cost"], strict=True)}})
+        return {"parameter": self.parameter, "kind": self.kind, "subject": self.subject,
+                "currency": self.currency, "points": points, "infeasible": self.infeasible,
+                "warnings": list(self.warnings)}
+
+
+def sweep_values(start: float, stop: float, step: float) -> list[float]:
+    """start, start + step, ..., up to stop (included when on the grid)."""
+    if not (np.isfinite(start) and np.isfinite(stop) and np.isfinite(step)):
+        raise ValueError("a sweep range needs finite numbers")
+    if step <= 0:
+        raise ValueError(f"a sweep step must be > 0, not {step:g}")
+    if stop < start:
+        raise ValueError(f"a sweep range must go up: {start:g} to {stop:g}")
+    count = int(np.floor((stop - start) / step + 1e-9)) + 1
+    if count > 10_000:
+        raise ValueError(f"{count:,} sweep points: take a larger step")
+    return [round(start + k * step, 12) for k in range(count)]
+
+
+def find_rule(data: ProcureData, name: str) -> int:
+    """The position of the rule named ``name``: its id ``Rules!<row>``, its name column or its
+    label (case-insensitive). Errors list the rules there are."""
+    rules = data.rules.reset_index(drop=True)
+    ids = [f"Rules!{int(r)}" for r in rules["source_row"]]
+    labels = [rule_label(rules.iloc[k]) for k in range(len(rules))]
+    wanted = name.strip().lower()
+    hits = [k for k in range(len(rules)) if wanted in (ids[k].lower(), labels[k].lower())
+            or (isinstance(rules.at[k, "name"], str) and rules.at[k, "name"].strip().lower() == wanted)]
+    if len(hits) == 1:
+        return hits[0]
+    known = "; ".join(f"{ids[k]} {labels[k]}" for k in range(len(rules))) or "the workbook has no rules"
+    if not hits:
+        raise ValueError(f"no rule named {name!r}: name one by its id or name ({known})")
+    raise ValueError(f"{len(hits)} rules are named {name!r}: name one by its id "
+                     f"({', '.join(ids[k] for k in hits)})")
+
+
+_SHARE_USERS = ("min_share", "max_share", "min_value_share", "max_value_share", "workshare", "n_minus_1")
+_QUANTITY_USERS = ("min_quantity", "max_quantity", "min_suppliers", "max_suppliers")
+
+
+def sweep(data: ProcureData, *, rule: str | None = None, share: tuple[float, float, float] | None = None,
+          quantity: tuple[float, float, float] | None = None, capacity: str | None = None,
+          factor: tuple[float, float, float] | None = None, workers: int = 1, scheduler=None,
+          progress: Progress | None = None, time_limit: float | None = None,
+          mip_gap: float | None = None) -> Sweep:
+    """The pool's cost, and each partner's on the proportional split, along one parameter:
+    ``rule`` with ``share=(start, stop, step)`` or ``quantity=(...)``, or ``capacity=SUPPLIER``
+    with ``factor=(...)`` (every capacity of the supplier times the factor). Infeasible points
+    are kept, with status and no cost."""
+    warnings: list[str] = []
+    if (rule is None) == (capacity is None):
+        raise ValueError("sweep either a rule (rule= with share= or quantity=) or a supplier's capacity "
+                         "(capacity= with factor=)")
+    if rule is not None:
+        if (share is None) == (quantity is None) or factor is not None:
+            raise ValueError("a rule sweep needs exactly one of share= or quantity=")
+        pos = find_rule(data, rule)
+        row = data.rules.reset_index(drop=True).iloc[pos]
+        rule_id = f"Rules!{int(row['source_row'])}"
+        kind = "share" if share is not None else "quantity"
+        values = sweep_values(*(share if share is not None else quantity))
+        users = _SHARE_USERS if kind == "share" else _QUANTITY_USERS
+        if row["rule"] not in users:
+            raise ValueError(f"{rule_id} is a {row['rule']} rule: it has no {kind} to sweep")
+        if kind == "share" and (values[0] < 0 or values[-1] > 1):
+            raise ValueError("a share is a fraction between 0 and 1 (65% is 0.65)")
+        if kind == "quantity" and values[0] < 0:
+            raise ValueError("a quantity cannot be negative")
+        if kind == "quantity" and row["rule"].endswith("suppliers") and any(not float(v).is_integer() for v in values):
+            raise ValueError(f"{rule_id} counts suppliers: sweep whole numbers (a step of 1)")
+        variants = [Variant(label=v, **{kind: {pos: v}}) for v in values]
+        parameter, subject = f"{kind} of {rule_id} ({rule_label(row)})", rule_id
+    else:
+        if factor is None or share is not None or quantity is not None:
+            raise ValueError("a capacity sweep needs factor= (and no share= or quantity=)")
+        if capacity not in set(data.suppliers["supplier"]):
+            raise ValueError(f"unknown supplier {capacity!r}")
+        values = sweep_values(*factor)
+        if values[0] < 0:
+            raise ValueError("a capacity factor cannot be negative")
+        limited = (data.offers.loc[data.offers["supplier"] == capacity, "capacity"].notna().any()
+                   or (data.capacity["supplier"] == capacity).any()
+                   or data.suppliers.loc[data.suppliers["supplier"] == capacity, "capacity"].notna().any())
+        if not limited:
+            warnings.append(f"{capacity} has no capacity limit: scaling it changes nothing")
+        variants = [Variant(label=v, capacity={capacity: v}) for v in values]
+        kind, parameter, subject = "capacity", f"capacity of {capacity} (factor)", capacity
+    run = solve_variants(data, variants, workers=workers, scheduler=scheduler, progress=progress,
+                         time_limit=time_limit, mip_gap=mip_gap, extract=extract.partner_costs)
+    table = pd.DataFrame({"value": values, "status": run["status"].to_numpy(dtype=object),
+                          "cost": run["cost"].to_numpy(dtype=float), "gap": run["gap"].to_numpy(dtype=object),
+                          "path": run["path"].to_numpy(dtype=object)})
+    partners = list(data.partners["partner"])
+    rows = []
+    for value, split in zip(values, run["value"], strict=True):
+        costs = split.set_index("partner")["total"] if split is not None else None
+        rows.extend({"value": value, "partner": p, "cost": float(costs[p]) if costs is not None else np.nan}
+                    for p in partners)
+    return Sweep(parameter=parameter, kind=kind, subject=subject, currency=data.currency, table=table,
+                 partners=pd.DataFrame(rows, columns=["value", "partner", "cost"]), warnings=warnings)
