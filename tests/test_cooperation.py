@@ -16,7 +16,13 @@ from tiny import rule, tiny
 import procure
 from benchmarks.generate import generate, write_xlsx
 from procure import cli
-from procure.analysis.cooperation import fair_shares, rule_costs, shares_from_costs, sweep, sweep_values
+from procure.analysis.cooperation import (
+    fair_shares,
+    rule_costs,
+    shares_from_costs,
+    sweep,
+    sweep_values,
+)
 from procure.analysis.games import shapley_from_costs
 from procure.analysis.many import Variant, coalition_data
 from procure.analysis.sharing import all_coalitions, coalition_costs
@@ -192,7 +198,7 @@ def test_sampled_shapley_within_three_standard_errors_on_ten_partners():
     from 200 (all units), or from T at 9.5 with a setup of 40: every coalition solved
     (1,024) gives the exact Shapley values; a post-stratified sample within a budget of 500
     coalition solves is within 3 standard errors of each, and adds up to c(P)."""
-    demand = [("P%d" % k, "shell", 1, 5 * (k + 1)) for k in range(10)]
+    demand = [(f"P{k}", "shell", 1, 5 * (k + 1)) for k in range(10)]
     data = tiny(offers=[dict(supplier="S", item="shell", unit_price=10),
                         dict(supplier="T", item="shell", unit_price=9.5, setup_cost=40)],
                 tiers=[("S", "shell", 100, 9), ("S", "shell", 200, 8)], demand=demand)

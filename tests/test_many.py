@@ -190,3 +190,9 @@ def test_unknown_names_are_errors():
         solve_variants(data, [Variant(rules_off={3})])
     with pytest.raises(ValueError, match="capacity factor"):
         Variant(capacity={"S": -1})
+    ruled = tiny(offers=[dict(supplier="S", item="x", unit_price=1)], demand=[("A", "x", 1, 1)],
+                 rules=[rule("max_quantity", group="S", quantity=5)])
+    with pytest.raises(ValueError, match="max_quantity rule: it has no share"):
+        solve_variants(ruled, [Variant(share={0: 0.5})])
+    with pytest.raises(ValueError, match="cannot be negative"):
+        solve_variants(ruled, [Variant(quantity={0: -1})])

@@ -43,8 +43,9 @@ class BranchResult:
     #: the lowest bound proven on the optimum (the objective itself when nothing was pruned by
     #: the gap); the relative gap is (objective - bound) / |objective|
     bound: float = float("nan")
-    #: every column's value in the plan found (None without one)
+    #: every column's value in the plan found (None without one), and every row's activity
     col_value: np.ndarray | None = None
+    row_value: np.ndarray | None = None
 
     @property
     def gap(self) -> float | None:
@@ -88,7 +89,7 @@ class LpBranchAndBound:
         h, ints = self.h, self.ints
         start = time.perf_counter()
         best = np.inf
-        best_values = None
+        best_values = best_rows = None
         pruned_low = np.inf  # the lowest bound of a subtree pruned by the gap
         nodes = 0
         # (priority key, tie-break, parent's bound, lower, upper of the integer columns)
@@ -102,7 +103,7 @@ class LpBranchAndBound:
             if nodes >= self.node_limit or (time_limit is not None
                                             and time.perf_counter() - start > time_limit):
                 open_low = min([bound] + [node[2] for node in heap])
-                return self._stopped(best, nodes, min(pruned_low, open_low), best_values)
+                return self._stopped(best, nodes, min(pruned_low, open_low), best_values, best_rows)
             h.changeColsBounds(len(ints), ints, lower, upper)
             h.run()
             nodes += 1
@@ -115,7 +116,8 @@ class LpBranchAndBound:
             if _pruned(objective, best, mip_gap):
                 pruned_low = min(pruned_low, objective)
                 continue
-            all_values = np.asarray(h.getSolution().col_value)
+            solution = h.getSolution()
+            all_values = np.asarray(solution.col_value)
             values = all_values[ints]
             fractional = np.abs(values - np.round(values))
             free = fractional > INTEGRAL
@@ -123,6 +125,7 @@ class LpBranchAndBound:
                 best = objective
                 best_values = all_values.copy()
                 best_values[ints] = np.round(values)
+                best_rows = np.asarray(solution.row_value, dtype=float).copy()
                 continue
             # the most fractional column (binaries, and whole-unit deliveries: any integer)
             below = np.floor(values)
@@ -145,13 +148,14 @@ class LpBranchAndBound:
                 counter += 1
         if np.isfinite(best):
             return BranchResult(Status.OPTIMAL, float(best), nodes, False, float(min(best, pruned_low)),
-                                best_values)
+                                best_values, best_rows)
         return BranchResult(Status.INFEASIBLE, float("nan"), nodes, False)
 
     @staticmethod
-    def _stopped(best: float, nodes: int, low: float, values) -> BranchResult:
+    def _stopped(best: float, nodes: int, low: float, values, rows) -> BranchResult:
         if np.isfinite(best):
-            return BranchResult(Status.FEASIBLE, float(best), nodes, True, float(min(best, low)), values)
+            return BranchResult(Status.FEASIBLE, float(best), nodes, True, float(min(best, low)), values,
+                                rows)
         return BranchResult(Status.TIME_LIMIT, float("nan"), nodes, True)
 
 

@@ -67,7 +67,9 @@ def add_parsers(sub) -> None:
 
 def _read(args):
     from procure.data.io import read_workbook
+    from procure.engine.solve import check_solver_options
 
+    check_solver_options(time_limit=args.time_limit, mip_gap=args.mip_gap, source="command line")
     for path, suffix in ((getattr(args, "out", None), ".xlsx"), (getattr(args, "plot", None), ".html")):
         check_out(path, suffix)
     if args.workers < 1:

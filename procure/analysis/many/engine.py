@@ -8,16 +8,18 @@ bounds, and one that bounds cannot express (a ban removed, more capacity than th
 has, ...) to the literal model of its own data (:meth:`Variant.apply
 <.variants.Variant.apply>`), exactly.
 
-Statuses follow the engine's rule: a cost is ``optimal`` only when the search proved it within
-the relative gap asked for (:data:`procure.engine.backends.DEFAULT_MIP_GAP` unless given);
-each result carries the proven gap.
+Statuses follow the engine's one rule: a cost is ``optimal`` only when its proven relative gap
+is within :data:`procure.engine.backends.OPTIMAL_GAP`, else ``feasible`` with its gap; the
+search asks for :data:`~procure.engine.backends.DEFAULT_MIP_GAP` unless a gap is given. A plan
+of the warm search is re-checked against the variant's rows (a miss within HiGHS's absolute
+tolerance but beyond 1e-6 of the row's scale sends the variant to the literal model).
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -26,14 +28,7 @@ from procure.analysis.branch import LpBranchAndBound
 from procure.analysis.many.bounds import Bounds, VariantPlan, variant_bounds
 from procure.analysis.many.variants import Variant, check_members, check_positions
 from procure.data.tables import ProcureData
-from procure.engine.backends import (
-    DEFAULT_MIP_GAP,
-    change_bounds,
-    new_highs,
-    pass_model,
-    read_highs,
-    set_threads,
-)
+from procure.engine.backends import DEFAULT_MIP_GAP, OPTIMAL_GAP
 from procure.engine.model import Model, build_model
 from procure.engine.status import Status
 
@@ -73,6 +68,9 @@ class ManyEngine:
     def __init__(self, data: ProcureData, *, mip_gap: float | None = None,
                  time_limit: float | None = None, threads: int | None = None,
                  extract: Extract | None = None, node_limit: int = 2000):
+        from procure.engine.solve import check_solver_options
+
+        check_solver_options(time_limit=time_limit, mip_gap=mip_gap)
         self.data = data
         self.plan = VariantPlan(data)
         model = self.plan.model
@@ -85,7 +83,6 @@ class ManyEngine:
         tiers = model.variables["tier_chosen"]
         priority[tiers.start:tiers.stop] = 1.0  # tier choices carry most of the LP's gap
         self.search = LpBranchAndBound(model, priority=priority, threads=threads, node_limit=node_limit)
-        self._fallback = None
         #: coefficients a previous variant changed beyond the big-M ones: reset when not set again
         self._changed: dict[tuple[int, int], float] = {}
         self._matrix = model.matrix.tocsr()
@@ -109,66 +106,41 @@ class ManyEngine:
         found = self.search.solve(mip_gap=self.gap, time_limit=self.time_limit)
         if found.gave_up and found.status != Status.TIME_LIMIT and not self._timed_out(start):
             return self._mip(variant, bounds, coefficients, start, found.nodes)
-        values = found.col_value if found.status.has_plan else None
-        return VariantResult(variant.label, found.status, found.objective, found.gap,
+        if found.status.has_plan and _missed_rows(self.plan.model, bounds, found):
+            # a row HiGHS's absolute tolerance let through (a demand of 1e-8 units served with
+            # nothing): the literal model, where the engine's own door re-solves it tightly
+            return self._literal(variant, start)
+        status = found.status
+        if status.has_plan:
+            proven = found.gap is not None and found.gap <= OPTIMAL_GAP
+            status = Status.OPTIMAL if proven else Status.FEASIBLE
+        values = found.col_value if status.has_plan else None
+        return VariantResult(variant.label, status, found.objective, found.gap,
                              time.perf_counter() - start, "bounds", found.nodes,
                              self._extract(self.data, self.plan.model, values))
 
     # -- paths ------------------------------------------------------------------------------
 
     def _literal(self, variant: Variant, start: float) -> VariantResult:
-        from procure.engine.solve import solve_model
-
         data = variant.apply(self.data)
-        model = build_model(data)
-        out = solve_model(model, time_limit=self.time_limit, mip_gap=self.mip_gap, threads=self.threads)
-        cost = float(out.objective) if out.status.has_plan else float("nan")
-        gap = (out.mip_gap if model.is_mip else 0.0) if out.status.has_plan else None
-        values = out.col_value if out.status.has_plan else None
-        return VariantResult(variant.label, out.status, cost, gap, time.perf_counter() - start,
-                             "literal", 0, self._extract(data, model, values))
+        return self._by_the_door(variant, data, build_model(data), start, "literal", 0)
 
     def _mip(self, variant: Variant, bounds: Bounds, coefficients, start: float, nodes: int) -> VariantResult:
-        model = self.plan.model
-        if self._fallback is None:
-            self._fallback = _mip_solver(model, self.threads, self.gap)
-        h = self._fallback
-        change_bounds(h, model, bounds.col_upper, bounds.row_lower, bounds.row_upper, coefficients)
-        remaining = None if self.time_limit is None else max(0.0, self.time_limit - (time.perf_counter() - start))
-        # HiGHS's time limit counts the instance's whole run time, earlier variants included
-        h.setOptionValue("time_limit", np.inf if remaining is None else h.getRunTime() + remaining)
-        t0 = time.perf_counter()
-        h.run()
-        out = read_highs(h, model, time.perf_counter() - t0)
-        if not out.status.has_plan:
-            return VariantResult(variant.label, out.status, float("nan"), None,
-                                 time.perf_counter() - start, "mip", nodes)
-        values, cost = self._polished(out.col_value, out.objective)
-        gap = out.mip_gap
-        bound = h.getInfo().mip_dual_bound
-        if gap is not None and cost > out.objective and np.isfinite(bound):
-            gap = max(gap, (cost - bound) / max(abs(cost), 1e-300))
-        return VariantResult(variant.label, out.status, cost, gap, time.perf_counter() - start,
-                             "mip", nodes, self._extract(self.data, model, values))
+        """HiGHS's MIP on the grand model with the variant's bounds, through the engine's own
+        door (polishing, the proof of a polished plan, the status rule)."""
+        model = _with_bounds(self.plan.model, bounds, coefficients)
+        return self._by_the_door(variant, self.data, model, start, "mip", nodes)
 
-    def _polished(self, col_value: np.ndarray, objective: float) -> tuple[np.ndarray, float]:
-        """The MIP's plan with its integer columns rounded and the continuous ones re-solved
-        (HiGHS accepts a binary within 1e-6 of 0 or 1, and through a big-M that leaks units
-        whose setup is not paid): on the relaxation, which already holds the variant's bounds."""
-        search = self.search
-        ints = search.ints
-        fixed = np.round(col_value[ints])
-        if np.array_equal(col_value[ints], fixed):
-            return col_value, float(objective)
-        import highspy
+    def _by_the_door(self, variant, data, model, start, path, nodes) -> VariantResult:
+        from procure.engine.solve import solve_model
 
-        search.h.changeColsBounds(len(ints), ints, fixed, fixed)
-        search.h.run()
-        if search.h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-            return col_value, float(objective)
-        values = np.asarray(search.h.getSolution().col_value, dtype=float)
-        values[ints] = fixed
-        return values, float(self.plan.model.col_cost @ values)
+        remaining = None if self.time_limit is None else max(1e-3, self.time_limit - (time.perf_counter() - start))
+        out = solve_model(model, time_limit=remaining, mip_gap=self.mip_gap, threads=self.threads)
+        has_plan = out.status.has_plan
+        cost = float(out.objective) if has_plan else float("nan")
+        gap = out.mip_gap if has_plan else None
+        return VariantResult(variant.label, out.status, cost, gap, time.perf_counter() - start, path, nodes,
+                             self._extract(data, model, out.col_value if has_plan else None))
 
     # -- helpers ----------------------------------------------------------------------------
 
@@ -192,14 +164,25 @@ class ManyEngine:
         return self.extract(data, model, values)
 
 
-def _mip_solver(model: Model, threads: int | None, mip_gap: float):
-    h = new_highs()
-    # many small MIPs: HiGHS's sub-MIP heuristics (RINS, RENS, root reduced cost) cost more than
-    # they save here (demo coalitions: 3.7 s -> 0.8 s for six solves, same optima)
-    for option in ("mip_heuristic_run_rins", "mip_heuristic_run_rens",
-                   "mip_heuristic_run_root_reduced_cost"):
-        h.setOptionValue(option, False)
-    set_threads(h, threads)
-    h.setOptionValue("mip_rel_gap", float(mip_gap))
-    pass_model(h, model)
-    return h
+def _with_bounds(model: Model, bounds: Bounds, coefficients) -> Model:
+    """A copy of ``model`` with the variant's bounds and coefficients."""
+    matrix = model.matrix.tolil(copy=True)
+    for row, col, value in coefficients:
+        matrix[row, col] = value
+    matrix = matrix.tocsc()
+    matrix.eliminate_zeros()
+    return replace(model, col_upper=bounds.col_upper, row_lower=bounds.row_lower,
+                   row_upper=bounds.row_upper, matrix=matrix)
+
+
+def _missed_rows(model: Model, bounds: Bounds, found) -> bool:
+    """Does the plan miss a row of the variant by more than 1e-6 of the row's own scale (the
+    rule of :func:`procure.engine.backends.hidden_row_misses`, on the variant's bounds and the
+    row activities HiGHS computed with the variant's coefficients)?"""
+    activity = found.row_value
+    lower, upper = bounds.row_lower, bounds.row_upper
+    miss = np.maximum(np.maximum(lower - activity, activity - upper), 0.0)
+    scale = np.maximum(np.abs(np.where(np.isfinite(lower), lower, 0.0)),
+                       np.abs(np.where(np.isfinite(upper), upper, 0.0)))
+    scale = np.maximum(scale, abs(model.matrix) @ np.abs(found.col_value))
+    return bool((miss > np.maximum(1e-6 * scale, 1e-12)).any())  # 1e-12: floating-point dust

@@ -121,11 +121,26 @@ class Variant:
         return out
 
 
+#: rules that have a share, and rules that have a quantity (SPEC section 3)
+SHARE_USERS = ("min_share", "max_share", "min_value_share", "max_value_share", "workshare", "n_minus_1")
+QUANTITY_USERS = ("min_quantity", "max_quantity", "min_suppliers", "max_suppliers")
+
+
 def check_positions(rules: pd.DataFrame, v: Variant) -> None:
+    """Every rule position names a rule, and a share or quantity change a rule that has one."""
     positions = set(v.rules_off) | {p for p, _ in v.share} | {p for p, _ in v.quantity}
     bad = sorted(p for p in positions if not 0 <= p < len(rules))
     if bad:
         raise ValueError(f"no rule at position(s) {bad}: the workbook has {len(rules)} rules")
+    for what, users, changes in (("share", SHARE_USERS, v.share), ("quantity", QUANTITY_USERS, v.quantity)):
+        for pos, value in changes:
+            kind = rules["rule"].iat[pos]
+            if kind not in users:
+                raise ValueError(f"the rule at position {pos} is a {kind} rule: it has no {what}")
+            if what == "share" and not 0 <= value <= 1:
+                raise ValueError(f"a share is a fraction between 0 and 1, not {value:g}")
+            if what == "quantity" and value < 0:
+                raise ValueError(f"a quantity cannot be negative ({value:g})")
 
 
 def _scale_capacity(data: ProcureData, factors: dict[str, float]) -> ProcureData:
