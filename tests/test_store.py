@@ -278,6 +278,20 @@ def test_migrations_are_applied_once_and_recorded(sqlite_url):
         open_store(sqlite_url)
 
 
+def test_the_models_match_the_migrations(store_url):
+    """The schema the migrations make is the one the models describe (Alembic's autogenerate
+    finds nothing to add: a model changed without a migration fails here)."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from procure.store.models import Base
+
+    store = open_store(store_url)
+    with store.engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
+    store.close()
+
+
 def test_the_migrations_ship_with_the_package():
     """Every file of procure/store/migrations matches a package-data pattern of pyproject.toml
     (a wheel built from it holds them: checked by hand with ``pip wheel``)."""

@@ -73,16 +73,21 @@ class ScenarioVersion(Base):
         order_by="ResultTable.id")
 
 
-class ResultTable(Base):
+class _TableBytes:
+    """A table kept as bytes (:mod:`procure.store.frames`): its name, format and row count."""
+
+    name: Mapped[str] = mapped_column(String(NAME_LENGTH))
+    format: Mapped[str] = mapped_column(String(16))
+    rows: Mapped[int]
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class ResultTable(_TableBytes, Base):
     __tablename__ = "result_tables"
     __table_args__ = (UniqueConstraint("scenario_id", "name", name="uq_result_tables_name"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     scenario_id: Mapped[int] = mapped_column(ForeignKey("scenarios.id", ondelete="CASCADE"))
-    name: Mapped[str] = mapped_column(String(NAME_LENGTH))
-    format: Mapped[str] = mapped_column(String(16))
-    rows: Mapped[int]
-    content: Mapped[bytes] = mapped_column(LargeBinary)
 
     scenario: Mapped[ScenarioVersion] = relationship(back_populates="tables")
 
@@ -109,15 +114,11 @@ class Analysis(Base):
         order_by="AnalysisTable.id")
 
 
-class AnalysisTable(Base):
+class AnalysisTable(_TableBytes, Base):
     __tablename__ = "analysis_tables"
     __table_args__ = (UniqueConstraint("analysis_id", "name", name="uq_analysis_tables_name"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     analysis_id: Mapped[int] = mapped_column(ForeignKey("analyses.id", ondelete="CASCADE"))
-    name: Mapped[str] = mapped_column(String(NAME_LENGTH))
-    format: Mapped[str] = mapped_column(String(16))
-    rows: Mapped[int]
-    content: Mapped[bytes] = mapped_column(LargeBinary)
 
     analysis: Mapped[Analysis] = relationship(back_populates="tables")

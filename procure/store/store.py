@@ -308,27 +308,34 @@ class Store:
                "status": summary["status"], "total_cost": summary.get("total_cost"),
                "currency": str(summary.get("currency") or "EUR"), "summary": summary,
                "stats": stats, "warnings": [str(w) for w in result.warnings]}
+        def write(session: Session) -> int:
+            latest = session.scalar(select(func.max(ScenarioVersion.version))
+                                    .where(ScenarioVersion.name == name))
+            if latest is not None and not replace:
+                raise StoreError(
+                    f"the store already has a scenario named {name!r} (version {latest}); "
+                    "save with replace=True (--replace) to keep it as an earlier version and "
+                    f"save this one as version {latest + 1}")
+            version = (latest or 0) + 1
+            workbook_id = self._insert_workbook(session, content, sha)
+            saved = ScenarioVersion(version=version, workbook_id=workbook_id, saved_at=_now(),
+                                    **row)
+            saved.tables = [ResultTable(name=t, rows=n, format=f, content=c)
+                            for t, n, f, c in encoded]
+            session.add(saved)
+            return version
+
+        return self._transaction(write)
+
+    def _transaction(self, write) -> int:
+        """``write(session)`` in one write transaction, tried again when it lost a race for a
+        unique key (another process took the same version number, or stored the same workbook,
+        at the same moment): the transaction rolled back whole, so it simply runs again."""
         for attempt in range(_ATTEMPTS):
             try:
                 with self._write() as session, session.begin():
-                    latest = session.scalar(select(func.max(ScenarioVersion.version))
-                                            .where(ScenarioVersion.name == name))
-                    if latest is not None and not replace:
-                        raise StoreError(
-                            f"the store already has a scenario named {name!r} (version "
-                            f"{latest}); save with replace=True (--replace) to keep it as an "
-                            f"earlier version and save this one as version {latest + 1}")
-                    version = (latest or 0) + 1
-                    workbook_id = self._insert_workbook(session, content, sha)
-                    saved = ScenarioVersion(version=version, workbook_id=workbook_id,
-                                            saved_at=_now(), **row)
-                    saved.tables = [ResultTable(name=t, rows=n, format=f, content=c)
-                                    for t, n, f, c in encoded]
-                    session.add(saved)
-                return version
+                    return write(session)
             except IntegrityError:
-                # another process saved this name (or this workbook) at the same moment:
-                # the transaction rolled back whole; try again with the versions it left
                 if attempt == _ATTEMPTS - 1:
                     raise
         raise AssertionError("unreachable")  # pragma: no cover
@@ -472,25 +479,21 @@ class Store:
         _check_name(kind, "kind")
         encoded = [(str(n), len(f), *encode_frame(f)) for n, f in (tables or {}).items()]
         summary = json_safe(dict(summary))
-        for attempt in range(_ATTEMPTS):
-            try:
-                with self._write() as session, session.begin():
-                    latest = session.scalar(select(func.max(Analysis.version)).where(
-                        Analysis.scenario_name == scenario_name, Analysis.kind == kind))
-                    of = session.scalar(select(func.max(ScenarioVersion.version))
-                                        .where(ScenarioVersion.name == scenario_name))
-                    version = (latest or 0) + 1
-                    row = Analysis(scenario_name=scenario_name, kind=kind, version=version,
-                                   scenario_version=of, author=str(author or ""),
-                                   saved_at=_now(), summary=summary)
-                    row.tables = [AnalysisTable(name=t, rows=n, format=f, content=c)
-                                  for t, n, f, c in encoded]
-                    session.add(row)
-                return version
-            except IntegrityError:
-                if attempt == _ATTEMPTS - 1:
-                    raise
-        raise AssertionError("unreachable")  # pragma: no cover
+        def write(session: Session) -> int:
+            latest = session.scalar(select(func.max(Analysis.version)).where(
+                Analysis.scenario_name == scenario_name, Analysis.kind == kind))
+            of = session.scalar(select(func.max(ScenarioVersion.version))
+                                .where(ScenarioVersion.name == scenario_name))
+            version = (latest or 0) + 1
+            row = Analysis(scenario_name=scenario_name, kind=kind, version=version,
+                           scenario_version=of, author=str(author or ""), saved_at=_now(),
+                           summary=summary)
+            row.tables = [AnalysisTable(name=t, rows=n, format=f, content=c)
+                          for t, n, f, c in encoded]
+            session.add(row)
+            return version
+
+        return self._transaction(write)
 
     @_guarded
     def load_analysis(self, scenario_name: str, kind: str, version: int | None = None

@@ -86,6 +86,24 @@ def resolve_rule(rep: Reporter, key: str, name: str, rules: pd.DataFrame,
     return RuleRef(found[0], name)
 
 
+def _ids_known(rep: Reporter, key: str, data: ProcureData, entry: dict) -> bool:
+    """Whether the partner, item (or category) and period an entry names exist; records a
+    problem for each that does not."""
+    ok = True
+    partner, item, period = entry.get("partner"), entry.get("item"), entry.get("period")
+    if partner is not None and partner not in set(data.partners["partner"]):
+        rep.add(f"{key}.partner", partner, "no partner of sheet Partners has this id",
+                suggest(partner, data.partners["partner"], "partners"))
+        ok = False
+    if item is not None and not _items(data, item):
+        _item_problem(rep, f"{key}.item", data, item)
+        ok = False
+    if period is not None and period not in data.periods:
+        _period_problem(rep, f"{key}.period", data, period)
+        ok = False
+    return ok
+
+
 def _items(data: ProcureData, item: str | None) -> bool:
     """Whether ``item`` (an item id or a category) is known; records nothing."""
     if item is None:
@@ -171,15 +189,7 @@ def _offers_matched(rep: Reporter, key: str, data: ProcureData, entry: dict,
     """Mask of the Offers rows an entry names; ``None`` after a problem."""
     suppliers = _suppliers(rep, key, data, entry, need_supplier)
     item = entry.get("item")
-    period = entry.get("period")
-    ok = suppliers is not None
-    if item is not None and not _items(data, item):
-        _item_problem(rep, f"{key}.item", data, item)
-        ok = False
-    if period is not None and period not in data.periods:
-        _period_problem(rep, f"{key}.period", data, period)
-        ok = False
-    if not ok:
+    if not _ids_known(rep, key, data, entry) or suppliers is None:
         return None
     offers = data.offers
     mask = item_mask(data, offers, item)
@@ -321,18 +331,7 @@ def scale_demand(rep: Reporter, key: str, data: ProcureData, entry: dict,
                  removed: Iterable[str] = ()) -> ProcureData:
     """Multiply the matching Demand quantities; ``round`` rounds them to whole units."""
     partner, item, period = entry.get("partner"), entry.get("item"), entry.get("period")
-    ok = True
-    if partner is not None and partner not in set(data.partners["partner"]):
-        rep.add(f"{key}.partner", partner, "no partner of sheet Partners has this id",
-                suggest(partner, data.partners["partner"], "partners"))
-        ok = False
-    if item is not None and not _items(data, item):
-        _item_problem(rep, f"{key}.item", data, item)
-        ok = False
-    if period is not None and period not in data.periods:
-        _period_problem(rep, f"{key}.period", data, period)
-        ok = False
-    if not ok:
+    if not _ids_known(rep, key, data, entry):
         return data
     demand = data.demand
     mask = item_mask(data, demand, item)
@@ -417,15 +416,8 @@ def add_rule(rep: Reporter, key: str, data: ProcureData, entry: dict, row: int,
     """Append a rule (the columns of the Rules sheet) at Rules row ``row``, with a name no
     other rule has. Its ids are checked when the data is validated again."""
     name = entry.get("name")
-    ok = True
-    partner, item, group = entry.get("partner"), entry.get("item"), entry.get("group")
-    if partner is not None and partner not in set(data.partners["partner"]):
-        rep.add(f"{key}.partner", partner, "no partner of sheet Partners has this id",
-                suggest(partner, data.partners["partner"], "partners"))
-        ok = False
-    if item is not None and not _items(data, item):
-        _item_problem(rep, f"{key}.item", data, item)
-        ok = False
+    group = entry.get("group")
+    ok = _ids_known(rep, key, data, entry)
     groups = (set(data.suppliers["supplier"]) | set(data.suppliers["country"])
               | set(data.partners["country"]) | set(data.blocs["bloc"]))
     keywords = ("domestic", "each_supplier", "each_country")

@@ -19,6 +19,7 @@ from typing import Any
 
 from procure.data.errors import Problem
 from procure.data.schema import RULE_TYPES
+from procure.data.validate import _known_list as known_list  # the workbook's wording
 
 #: the top-level keys, in the order SPEC section 6 writes them (and changes apply)
 TOP_KEYS = ("name", "description", "base", "remove_partners", "rules_off", "capacity", "price",
@@ -93,14 +94,6 @@ def nearest(value: str, candidates: Iterable[str]) -> str | None:
         return folded[value.casefold()]
     close = difflib.get_close_matches(value.casefold(), list(folded), n=1, cutoff=0.6)
     return folded[close[0]] if close else None
-
-
-def known_list(values: Iterable[str], limit: int = 12) -> str:
-    vals = sorted(set(values), key=str)
-    if not vals:
-        return "(none)"
-    text = ", ".join(vals[:limit])
-    return text + (f", ... ({len(vals)} in all)" if len(vals) > limit else "")
 
 
 def suggest(value: str, candidates: Iterable[str], what: str) -> str:
