@@ -66,7 +66,10 @@ def _run(args) -> int:
     result = solve(data, solver=scenario.solver.get("solver", "highs"))
     version = None
     if store is not None:
-        version = store.save(scenario, result, author=args.author, replace=args.replace)
+        try:
+            version = store.save(scenario, result, author=args.author, replace=args.replace)
+        finally:
+            store.close()
     if args.out:
         result.to_excel(args.out)
     if args.json:
