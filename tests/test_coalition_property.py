@@ -21,7 +21,7 @@ from procure.analysis.sharing import all_coalitions, coalition_costs, coalition_
 from procure.engine.model import build_model
 
 GAP = 1e-9
-_SETTINGS = settings(max_examples=25, deadline=None, derandomize=True,
+_SETTINGS = settings(max_examples=15, deadline=None, derandomize=True,
                      suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 

@@ -196,3 +196,27 @@ def test_unknown_names_are_errors():
         solve_variants(ruled, [Variant(share={0: 0.5})])
     with pytest.raises(ValueError, match="cannot be negative"):
         solve_variants(ruled, [Variant(quantity={0: -1})])
+
+
+def test_pool_share_caps_close_the_tiers_they_forbid():
+    """A and B need 60 and 90 shells; S sells at 10, or 8 each from 100 units (all units); T
+    at 9. Pool rule: no supplier above 50 % of the shells. S can sell at most 75 < 100, so its
+    tier is out of reach: 75 x 10 + 75 x 9 = 1425 (not 100 x 8 + 50 x 9 = 1250). {A} alone:
+    S at most 30: 30 x 10 + 30 x 9 = 570. Bounds and the literal models agree."""
+    data = tiny(
+        offers=[dict(supplier="S", item="shell", unit_price=10),
+                dict(supplier="T", item="shell", unit_price=9)],
+        tiers=[("S", "shell", 100, 8)],
+        demand=[("A", "shell", 1, 60), ("B", "shell", 1, 90)],
+        rules=[rule("max_share", item="shell", group="each_supplier", share=0.5)],
+    )
+    variants = [Variant("pool"), Variant("A", members={"A"}), Variant("no cap", rules_off={0}),
+                Variant("cap 0.7", share={0: 0.7})]
+    table = solve_variants(data, variants).set_index("label")
+    assert table.loc["pool", "cost"] == pytest.approx(1425.0)
+    assert table.loc["A", "cost"] == pytest.approx(570.0)
+    assert table.loc["no cap", "cost"] == pytest.approx(150 * 8)  # everything from S at 8
+    # share 0.7: S up to 105 >= 100: 105 x 8 + 45 x 9 = 1245
+    assert table.loc["cap 0.7", "cost"] == pytest.approx(1245.0)
+    assert (table["path"] == "bounds").all()
+    assert_same(data, variants, table.reset_index())

@@ -61,14 +61,19 @@ class LpBranchAndBound:
     """Branch and bound on ``model`` whose bounds the caller changes between solves."""
 
     def __init__(self, model: Model, *, priority: np.ndarray | None = None, node_limit: int = 2000,
-                 threads: int | None = None):
+                 threads: int | None = None, branching: str = "pseudocost"):
         import highspy
 
+        if branching not in ("pseudocost", "fractional"):
+            raise ValueError(f"branching must be pseudocost or fractional, not {branching!r}")
+        self.branching = branching
         self.model = model
         self.ints = np.flatnonzero(model.integrality).astype(np.int32)
         self.priority = (np.zeros(len(self.ints)) if priority is None
                          else np.asarray(priority, dtype=float)[self.ints])
         self.node_limit = node_limit
+        self._pc_sum = np.zeros((2, len(self.ints)))
+        self._pc_count = np.zeros((2, len(self.ints)))
         self.h = new_highs()
         set_threads(self.h, threads)
         pass_model(self.h, model)
@@ -85,18 +90,33 @@ class LpBranchAndBound:
         change_bounds(self.h, self.model, col_upper, row_lower, row_upper, coefficients)
         self._col_upper = col_upper
 
-    def solve(self, *, mip_gap: float, time_limit: float | None = None) -> BranchResult:
+    def solve(self, *, mip_gap: float, time_limit: float | None = None,
+              hint: np.ndarray | None = None) -> BranchResult:
+        """Search the current bounds. ``hint``: values of the integer columns (e.g. the plan of
+        a neighbouring problem) tried first as an incumbent, by one LP with them fixed."""
         h, ints = self.h, self.ints
         start = time.perf_counter()
         best = np.inf
         best_values = best_rows = None
         pruned_low = np.inf  # the lowest bound of a subtree pruned by the gap
         nodes = 0
-        # (priority key, tie-break, parent's bound, lower, upper of the integer columns)
-        heap = [(-np.inf, 0, -np.inf, self.model.col_lower[ints].copy(), self._col_upper[ints].copy())]
+        lower0, upper0 = self.model.col_lower[ints].copy(), self._col_upper[ints].copy()
+        if hint is not None and len(ints):
+            fixed = np.clip(np.round(hint), lower0, upper0)
+            h.changeColsBounds(len(ints), ints, fixed, fixed)
+            nodes += 1
+            if self._run() == self._optimal:
+                solution = h.getSolution()
+                best = h.getInfo().objective_function_value
+                best_values = np.asarray(solution.col_value).copy()
+                best_values[ints] = fixed
+                best_rows = np.asarray(solution.row_value, dtype=float).copy()
+        # (priority key, tie-break, parent's bound, lower, upper of the integer columns,
+        #  the branching that made the node: column, direction (0 down, 1 up), distance moved)
+        heap = [(-np.inf, 0, -np.inf, lower0, upper0, -1, 0, 0.0)]
         counter = 1
         while heap:
-            _, _, bound, lower, upper = heapq.heappop(heap)
+            _, _, bound, lower, upper, branched, side, moved = heapq.heappop(heap)
             if _pruned(bound, best, mip_gap):
                 pruned_low = min(pruned_low, bound)
                 continue
@@ -105,14 +125,15 @@ class LpBranchAndBound:
                 open_low = min([bound] + [node[2] for node in heap])
                 return self._stopped(best, nodes, min(pruned_low, open_low), best_values, best_rows)
             h.changeColsBounds(len(ints), ints, lower, upper)
-            h.run()
+            status = self._run()
             nodes += 1
-            status = h.getModelStatus()
             if status in self._infeasible:
                 continue
             if status != self._optimal:  # numerical trouble: leave it to the MIP solver
                 return BranchResult(Status.ERROR, float("nan"), nodes, True)
             objective = h.getInfo().objective_function_value
+            if branched >= 0 and np.isfinite(bound):
+                self._learn(branched, side, moved, objective - bound)
             if _pruned(objective, best, mip_gap):
                 pruned_low = min(pruned_low, objective)
                 continue
@@ -127,29 +148,65 @@ class LpBranchAndBound:
                 best_values[ints] = np.round(values)
                 best_rows = np.asarray(solution.row_value, dtype=float).copy()
                 continue
-            # the most fractional column (binaries, and whole-unit deliveries: any integer)
             below = np.floor(values)
-            score = np.where(free, 1.0 - np.abs(values - below - 0.5) + 2.0 * self.priority,
-                             -np.inf)
-            j = int(np.argmax(score))
+            up_part = values - below
+            j = self._choose(free, up_part)
             down, up_side = float(below[j]), float(below[j]) + 1.0
-            nearest_is_up = values[j] - below[j] >= 0.5
+            nearest_is_up = up_part[j] >= 0.5
             # children: x <= floor and x >= floor + 1; the one nearer the LP value on top
             children = ((down, up_side) if nearest_is_up else (up_side, down))
             for value in children:
                 lo, up = lower.copy(), upper.copy()
                 if value == down:
-                    up[j] = value
+                    up[j], child = value, (0, float(up_part[j]))
                 else:
-                    lo[j] = value
+                    lo[j], child = value, (1, float(1.0 - up_part[j]))
                 # until there is an incumbent, dive (newest node first); then best bound first
                 key = objective if np.isfinite(best) else -np.inf
-                heapq.heappush(heap, (key, -counter, objective, lo, up))
+                heapq.heappush(heap, (key, -counter, objective, lo, up, j, *child))
                 counter += 1
         if np.isfinite(best):
             return BranchResult(Status.OPTIMAL, float(best), nodes, False, float(min(best, pruned_low)),
                                 best_values, best_rows)
         return BranchResult(Status.INFEASIBLE, float("nan"), nodes, False)
+
+    def _run(self):
+        """One LP from the current basis; HiGHS now and then answers "unknown" when it starts
+        from the basis of an infeasible LP: then once more from scratch."""
+        self.h.run()
+        status = self.h.getModelStatus()
+        if status == self._optimal or status in self._infeasible:
+            return status
+        self.h.clearSolver()
+        self.h.run()
+        return self.h.getModelStatus()
+
+    def _learn(self, column: int, side: int, moved: float, gain: float) -> None:
+        """Pseudo-costs: the objective's rise per unit a column was moved by a branching,
+        averaged over every branching seen on this model (they carry over between the related
+        problems the caller solves one after another)."""
+        if moved > INTEGRAL and np.isfinite(gain):
+            self._pc_sum[side, column] += max(gain, 0.0) / moved
+            self._pc_count[side, column] += 1
+
+    def _choose(self, free: np.ndarray, up_part: np.ndarray) -> int:
+        """The column to branch on: the best product of the pseudo-cost estimates of both
+        children (a column never branched on takes the average of those that were), tier
+        choices first on ties; the most fractional while nothing has been learnt."""
+        if self.branching == "fractional" or not self._pc_count.any():
+            score = 1.0 - np.abs(up_part - 0.5) + 2.0 * self.priority
+            return int(np.argmax(np.where(free, score, -np.inf)))
+        known = self._pc_count > 0
+        mean = self._pc_sum / np.maximum(self._pc_count, 1)
+        # a side never branched on yet takes the average of the columns that were
+        seen = known.sum(axis=1, keepdims=True)
+        fill = np.where(seen > 0, (mean * known).sum(axis=1, keepdims=True) / np.maximum(seen, 1), 1.0)
+        cost = np.where(known, mean, fill)
+        down, up = cost[0] * up_part, cost[1] * (1.0 - up_part)
+        score = np.maximum(down, 1e-6) * np.maximum(up, 1e-6)
+        # tier choices strictly first, the pseudo-costs choose among them
+        top = free & (self.priority >= self.priority[free].max())
+        return int(np.argmax(np.where(top, score, -np.inf)))
 
     @staticmethod
     def _stopped(best: float, nodes: int, low: float, values, rows) -> BranchResult:

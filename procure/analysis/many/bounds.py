@@ -15,9 +15,10 @@ in what :func:`variant_bounds` changes, exactly (tests compare with the literal 
   ``a + b x share``, read off two models built at other shares (family-agnostic);
 * a supplier's capacity scaled by ``f <= 1``: its capacity rows' right-hand sides, and what
   each offer can reach; a supplier removed is the factor 0 (its deliveries fixed at 0);
-* whatever the variant's offers can reach: price tiers above it and offers it cannot use get
-  their binaries fixed at 0, and big-M coefficients become the variant's own (the literal
-  model would not even have those segments).
+* whatever the variant's offers can reach (capacity and demand, and the caps of pool
+  ``max_share`` and ``max_quantity`` rules): price tiers above it and offers it cannot use get
+  their binaries fixed at 0, and big-M coefficients become the variant's own (valid for every
+  plan of the variant, so the optimum is the literal model's).
 
 :func:`variant_bounds` returns None when bounds cannot say it (a ban removed, a capacity
 factor above 1, a min_suppliers threshold below the pool's, an N-1 rule's share, or capacity
@@ -35,7 +36,7 @@ import pandas as pd
 from procure.analysis.many.variants import Variant
 from procure.data.tables import ProcureData
 from procure.engine.model import Model, build_model, resilience
-from procure.engine.model.index import item_mask
+from procure.engine.model.index import group_mask, item_mask
 
 #: constraint blocks whose rows belong to one Rules row (``index["rule_pos"]``)
 RULE_BLOCKS = ("share", "share_total", "workshare", "quantity", "supplier_count", "supplier_count_link",
@@ -80,6 +81,7 @@ class VariantPlan:
         self.demand_partner = dem.index["partner"].map(self.partner_pos).to_numpy(dtype=np.int64)
         self._cells(ctx)
         self._rule_rows(data, model)
+        self._rule_caps(data, ctx)
         self._capacity_rows(model)
         self._links(model)
         self._big_m(model, ctx)
@@ -163,6 +165,28 @@ class VariantPlan:
         #: N-1 rules: their share is a right-hand side and their contingencies are read off the
         #: offers, so a changed share, capacity or offer list needs the literal model
         self.n1_rules = set(np.flatnonzero((rules["rule"] == resilience.RULE).to_numpy()).tolist())
+
+    def _rule_caps(self, data: ProcureData, ctx) -> None:
+        """Pool rules that cap an offer's pooled quantity Q (a tighter big-M, and tiers above
+        the cap that can never be chosen): ``max_share`` (on quantity) caps every offer of a
+        supplier in its group (each_supplier / each_country: every supplier) and item scope at
+        share x the demand its scope can serve; ``max_quantity`` at its quantity."""
+        rules = self.rules
+        offers = ctx.offers.assign(supplier_country=ctx.offers["supplier"].map(
+            data.suppliers.set_index("supplier")["country"]))
+        x = ctx.x
+        caps = []
+        for pos in np.flatnonzero((rules["rule"].isin(["max_share", "max_quantity"])
+                                   & rules["partner"].isna()).to_numpy()):
+            rule = rules.iloc[pos]
+            item, group = _blank(rule["item"]), _blank(rule["group"])
+            in_scope = item_mask(data, offers, item)
+            if group not in (None, "each_supplier", "each_country"):
+                in_scope = in_scope & group_mask(data, offers, group, None)
+            offer_mask = np.asarray(in_scope, dtype=bool)
+            rows = np.unique(x["demand_row"].to_numpy()[item_mask(data, x, item)])
+            caps.append((int(pos), rule["rule"], offer_mask, rows))
+        self.rule_caps = caps
 
     def _capacity_rows(self, model: Model) -> None:
         rows, supplier = [], []
@@ -310,6 +334,7 @@ def variant_bounds(plan: VariantPlan, variant: Variant) -> Bounds | None:
     xs = col_upper[plan.x.start:plan.x.stop]
     xs[~x_in | (x_factor == 0)] = 0.0
     col_upper[plan.u.start:plan.u.stop][~inside[plan.u_partner]] = 0.0
+    reach = np.minimum(reach, _rule_caps(plan, variant, inside))
     _fix_unreachable(plan, col_upper, reach)
 
     row_lower, row_upper = m.row_lower.copy(), m.row_upper.copy()
@@ -347,12 +372,30 @@ def variant_bounds(plan: VariantPlan, variant: Variant) -> Bounds | None:
     return Bounds(col_upper, row_lower, row_upper, coefficients)
 
 
-def _rule_right_hand_sides(plan: VariantPlan, variant: Variant, inside: np.ndarray,
-                           row_lower: np.ndarray, row_upper: np.ndarray) -> None:
-    """Quantity and supplier-count rows: the (changed) quantity, pool min/max_quantity scaled
-    by the coalition's share of the pool's demand in the rule's scope."""
-    if not len(plan.bound_rows):
-        return
+def _rule_caps(plan: VariantPlan, variant: Variant, inside: np.ndarray) -> np.ndarray:
+    """The most each offer can sell under the variant's pool max_share and max_quantity rules
+    (see :meth:`VariantPlan._rule_caps`): inf where none applies."""
+    cap = np.full(plan.n_offers, np.inf)
+    if not plan.rule_caps:
+        return cap
+    shares = dict(variant.share)
+    quantities = _quantities(plan, variant, inside)
+    member = inside[plan.demand_partner_all]
+    for pos, kind, offers, rows in plan.rule_caps:
+        if pos in variant.rules_off:
+            continue
+        if kind == "max_share":
+            share = shares.get(pos, float(plan.rules.at[pos, "share"]))
+            limit = share * float(plan.demand_qty[rows][member[rows]].sum())
+        else:
+            limit = float(quantities[pos])
+        cap[offers] = np.minimum(cap[offers], limit)
+    return cap
+
+
+def _quantities(plan: VariantPlan, variant: Variant, inside: np.ndarray) -> np.ndarray:
+    """Every rule's quantity in the variant: changed ones, pool min/max_quantity scaled by the
+    coalition's share of the pool's demand in the rule's scope."""
     quantity = plan.rule_quantity.copy()
     for pos, value in variant.quantity:
         quantity[pos] = value
@@ -361,7 +404,16 @@ def _rule_right_hand_sides(plan: VariantPlan, variant: Variant, inside: np.ndarr
         for pos, scope in plan.scaled_scope.items():
             pool = plan.demand_qty[scope].sum()
             quantity[pos] *= plan.demand_qty[scope][member[scope]].sum() / pool if pool > 0 else 0.0
-    q = quantity[plan.bound_rule]
+    return quantity
+
+
+def _rule_right_hand_sides(plan: VariantPlan, variant: Variant, inside: np.ndarray,
+                           row_lower: np.ndarray, row_upper: np.ndarray) -> None:
+    """Quantity and supplier-count rows: the (changed) quantity, pool min/max_quantity scaled
+    by the coalition's share of the pool's demand in the rule's scope."""
+    if not len(plan.bound_rows):
+        return
+    q = _quantities(plan, variant, inside)[plan.bound_rule]
     lower = plan.bound_is_lower
     row_lower[plan.bound_rows[lower]] = q[lower]
     row_upper[plan.bound_rows[~lower]] = q[~lower]

@@ -67,7 +67,8 @@ class ManyEngine:
 
     def __init__(self, data: ProcureData, *, mip_gap: float | None = None,
                  time_limit: float | None = None, threads: int | None = None,
-                 extract: Extract | None = None, node_limit: int = 2000):
+                 extract: Extract | None = None, node_limit: int = 2000,
+                 branching: str = "pseudocost", hints: bool = True):
         from procure.engine.solve import check_solver_options
 
         check_solver_options(time_limit=time_limit, mip_gap=mip_gap)
@@ -82,7 +83,12 @@ class ManyEngine:
         priority = np.zeros(model.num_cols)
         tiers = model.variables["tier_chosen"]
         priority[tiers.start:tiers.stop] = 1.0  # tier choices carry most of the LP's gap
-        self.search = LpBranchAndBound(model, priority=priority, threads=threads, node_limit=node_limit)
+        self.search = LpBranchAndBound(model, priority=priority, threads=threads, node_limit=node_limit,
+                                       branching=branching)
+        #: the integer columns of the last plan found: the first incumbent tried for the next
+        #: variant (neighbouring variants often keep their tiers and offers)
+        self.hints = hints
+        self._last_ints: np.ndarray | None = None
         #: coefficients a previous variant changed beyond the big-M ones: reset when not set again
         self._changed: dict[tuple[int, int], float] = {}
         self._matrix = model.matrix.tocsr()
@@ -103,7 +109,10 @@ class ManyEngine:
             return self._literal(variant, start)
         coefficients = self._with_resets(bounds)
         self.search.set_bounds(bounds.col_upper, bounds.row_lower, bounds.row_upper, coefficients)
-        found = self.search.solve(mip_gap=self.gap, time_limit=self.time_limit)
+        found = self.search.solve(mip_gap=self.gap, time_limit=self.time_limit,
+                                  hint=self._last_ints if self.hints else None)
+        if found.status.has_plan:
+            self._last_ints = found.col_value[self.search.ints]
         if found.gave_up and found.status != Status.TIME_LIMIT and not self._timed_out(start):
             return self._mip(variant, bounds, coefficients, start, found.nodes)
         if found.status.has_plan and _missed_rows(self.plan.model, bounds, found):
@@ -176,13 +185,19 @@ def _with_bounds(model: Model, bounds: Bounds, coefficients) -> Model:
 
 
 def _missed_rows(model: Model, bounds: Bounds, found) -> bool:
-    """Does the plan miss a row of the variant by more than 1e-6 of the row's own scale (the
-    rule of :func:`procure.engine.backends.hidden_row_misses`, on the variant's bounds and the
-    row activities HiGHS computed with the variant's coefficients)?"""
+    """Does the plan miss a row of the variant whose violated bound is not 0 by more than 1e-6
+    of the row's own scale (the rule of :func:`procure.engine.backends.hidden_row_misses`, on
+    the variant's bounds and the row activities HiGHS computed with the variant's
+    coefficients)? A demand of 5e-8 units served with nothing is such a miss; a homogeneous
+    row (``q - b z >= 0``) off by the dust of a column at its bound is not."""
     activity = found.row_value
     lower, upper = bounds.row_lower, bounds.row_upper
-    miss = np.maximum(np.maximum(lower - activity, activity - upper), 0.0)
+    below = np.where(np.isfinite(lower) & (lower != 0), lower - activity, 0.0)
+    above = np.where(np.isfinite(upper) & (upper != 0), activity - upper, 0.0)
+    miss = np.maximum(np.maximum(below, above), 0.0)
+    if not miss.any():
+        return False
     scale = np.maximum(np.abs(np.where(np.isfinite(lower), lower, 0.0)),
                        np.abs(np.where(np.isfinite(upper), upper, 0.0)))
     scale = np.maximum(scale, abs(model.matrix) @ np.abs(found.col_value))
-    return bool((miss > np.maximum(1e-6 * scale, 1e-12)).any())  # 1e-12: floating-point dust
+    return bool((miss > 1e-6 * scale).any())
