@@ -140,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     q = sub.add_parser("pool30")
     q.add_argument("--workers", type=int, default=2)
     q.add_argument("--samples", type=int, default=9000)
-    q.add_argument("--design", default="stratified")
+    q.add_argument("--design", default="poststratified")
     q.add_argument("--repeats", type=int, default=1)
     q.add_argument("--seed", type=int, default=0)
     q.add_argument("--mip-gap", type=float, default=None)

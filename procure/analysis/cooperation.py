@@ -308,18 +308,20 @@ _MAX_UNITS = 5000
 
 def sampling_plan(partners, base: list[frozenset], budget: int, seed: int, design: str):
     """Sampling units drawn until the distinct coalitions to solve (``base`` included) would
-    exceed ``budget``; at least two units (else a ValueError saying the budget needed)."""
+    exceed ``budget``; at least two units (else a ValueError saying the budget needed). Returns
+    the units and the coalitions to solve, in a good order to solve them."""
     rng = np.random.default_rng(seed)
     needed = set(base)
     grand = frozenset(partners)
-    units = []
+    units, walk = [], []
     while True:
         unit = games.sample_units(len(partners), 1, design, rng)[0]
-        more = games.unit_coalitions(partners, unit) - needed - {grand}
+        more = [c for c in games.unit_coalitions(partners, unit) if c not in needed and c != grand]
         if len(needed) + len(more) + 1 > budget:
             break
         units.append(unit)
-        needed |= more
+        needed.update(more)
+        walk.extend(more)
         if not more and len(units) >= _MAX_UNITS:  # the budget covers (almost) every coalition
             break
     if len(units) < 2:
@@ -327,8 +329,10 @@ def sampling_plan(partners, base: list[frozenset], budget: int, seed: int, desig
         raise ValueError(f"a budget of {budget} coalition solves is too small for a sampled Shapley "
                          f"estimate with a standard error ({design} design, {len(partners)} partners): "
                          f"give at least about {len(base) + 1 + 2 * per_unit}")
-    ordered = sorted(needed, key=lambda c: (len(c), sorted(c)))
-    return units, ordered
+    # solved in the order the orders meet them (neighbours differ by one partner: warm starts),
+    # the stand-alone coalitions first and the leave-one-outs last
+    singles = [c for c in base if len(c) == 1]
+    return units, singles + walk + [c for c in base if len(c) != 1]
 
 
 # -- rule prices ------------------------------------------------------------------------------

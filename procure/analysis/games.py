@@ -177,13 +177,14 @@ def sample_units(n: int, units: int, design: str, rng: np.random.Generator) -> l
     return out
 
 
-def unit_coalitions(partners: Sequence[str], unit: np.ndarray) -> set[Coalition]:
-    """Every coalition met along the orders of one unit (the prefixes of each order)."""
-    out = set()
+def unit_coalitions(partners: Sequence[str], unit: np.ndarray) -> list[Coalition]:
+    """Every coalition met along the orders of one unit (the prefixes of each order), once
+    each, in the order they are met: each differs from the one before by one partner."""
+    out: dict[Coalition, None] = {}
     for order in unit:
         for k in range(1, len(order) + 1):
-            out.add(frozenset(partners[j] for j in order[:k]))
-    return out
+            out.setdefault(frozenset(partners[j] for j in order[:k]), None)
+    return list(out)
 
 
 def shapley_from_units(partners: Sequence[str], units: Sequence[np.ndarray],

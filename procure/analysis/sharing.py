@@ -149,7 +149,7 @@ def shapley(data: ProcureData, *, exact_limit: int = 12, samples: int = 200, see
         table = coalition_costs(data, all_coalitions(partners), workers=workers, **options)
         return shapley_from_costs(partners, dict(zip(table["coalition"], table["cost"], strict=True)))
     units = sample_units(n, samples, "plain", np.random.default_rng(seed))
-    needed = sorted(set().union(*(unit_coalitions(partners, u) for u in units)), key=len)
+    needed = list(dict.fromkeys(c for u in units for c in unit_coalitions(partners, u)))
     table = coalition_costs(data, needed, workers=workers, **options)
     costs = {frozenset(): 0.0, **dict(zip(table["coalition"], table["cost"], strict=True))}
     return shapley_from_units(partners, units, costs, design="plain")
