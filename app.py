@@ -2,7 +2,8 @@
 
 Pages (``procure/app/``, one module each): Data (upload, check, edit), Plan (solve and explore),
 Nation view (one partner's side of the plan), Scenarios (what-if questions built without
-Excel). docs/app.md describes them.
+Excel, kept in the scenario store), Compare (saved scenarios against a baseline). docs/app.md
+describes them.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ pages = [
     st.Page(PAGE_FILES["plan"], title="Plan", icon=":material/account_tree:", default=True),
     st.Page(PAGE_FILES["nation"], title="Nation view", icon=":material/flag:", url_path="nation"),
     st.Page(PAGE_FILES["scenarios"], title="Scenarios", icon=":material/alt_route:"),
+    st.Page(PAGE_FILES["compare"], title="Compare", icon=":material/compare_arrows:"),
 ]
 page = st.navigation(pages)
 current_workbook()  # a new session starts on the demo

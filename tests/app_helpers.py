@@ -15,7 +15,8 @@ ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "app.py"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PAGES = {"data": "procure/app/data.py", "plan": "procure/app/plan.py",
-         "nation": "procure/app/nation.py", "scenarios": "procure/app/scenarios.py"}
+         "nation": "procure/app/nation.py", "scenarios": "procure/app/scenarios.py",
+         "compare": "procure/app/compare.py"}
 
 
 class _AppTest(AppTest):
@@ -33,6 +34,13 @@ class _AppTest(AppTest):
         finally:
             if main is not None:
                 sys.modules["__main__"] = main
+
+
+def private_store(monkeypatch, folder: Path) -> str:
+    """Point the app at a store of the test's own (never the user's default file)."""
+    url = f"sqlite:///{folder / 'store.sqlite'}"
+    monkeypatch.setenv("PROCURE_STORE", url)
+    return url
 
 
 def app(timeout: float = 120) -> AppTest:

@@ -15,6 +15,13 @@ except ImportError:  # tests/ is not a package
     import app_helpers as ui
 
 
+
+@pytest.fixture(autouse=True)
+def store(monkeypatch, tmp_path):
+    """Each test's own scenario store."""
+    return ui.private_store(monkeypatch, tmp_path)
+
+
 @pytest.fixture(scope="module")
 def demo():
     return procure.datasets.load_demo()
@@ -120,3 +127,85 @@ def test_toml_of_the_builder_round_trips(demo):
     again = procure.Scenario.from_toml_text(scenario.to_toml(), base=demo)
     assert again.to_dict() == scenario.to_dict()
     assert again.capacity == [{"country": "KR", "factor": 0.5}]
+
+
+def save_button(at):
+    return next(b for b in at.button if b.label == "Save to the store")
+
+
+def build_and_save(at, name: str, partners: list[str], *, replace: bool = False):
+    version = at.session_state[page.DRAFT_KEY][0] if page.DRAFT_KEY in at.session_state else 0
+    at.text_input(key=f"scenario_name_{version}").set_value(name)
+    at.multiselect(key=f"scenario_remove_{version}").set_value(partners)
+    solve_button(at).click()
+    at.run()
+    if replace:
+        at.checkbox(key="scenario_replace").check()
+    save_button(at).click()
+    at.run()
+    ui.no_exception(at)
+    return at
+
+
+def restart() -> None:
+    """What a restart of the app drops: the process's caches (the store is opened again)."""
+    import streamlit as st
+
+    from procure.app import shared
+
+    shared._open_store.clear()
+    st.cache_data.clear()
+
+
+def test_saved_scenarios_survive_a_restart_and_are_compared(demo, store):
+    at = build_and_save(open_scenarios(), "Japan leaves", ["JP"])
+    assert "Japan leaves is saved (version 1)." in ui.texts(at.success)
+    at.switch_page(ui.PAGES["compare"]).run()
+    next(b for b in at.button if b.label == "Solve and save").click()
+    at.run()
+    ui.no_exception(at)
+    assert ui.texts(at.success) == ["baseline is saved (version 1)."]
+
+    restart()
+    again = open_scenarios()  # a new session on a new process: only the store remembers
+    listed = next(d.value for d in again.dataframe if "saved_at" in d.value.columns)
+    assert set(listed["name"]) == {"Japan leaves", "baseline"}
+    again.selectbox(key="scenario_saved_name").set_value("Japan leaves").run()
+    assert any("partners leave: JP" in m for m in ui.texts(again.markdown))
+    again.button(key="scenario_saved_load").click().run()
+    assert again.session_state[page.DRAFT_KEY][1]["remove_partners"] == ["JP"]
+
+    again.switch_page(ui.PAGES["compare"]).run()
+    ui.no_exception(again)
+    table = next(d.value for d in again.dataframe if "delta_pct" in d.value.columns)
+    assert list(table["scenario"]) == ["baseline", "Japan leaves"]
+    expected = procure.Scenario(base=demo, name="Japan leaves", remove_partners=["JP"]).solve(
+        time_limit=60)
+    baseline = procure.solve(demo)
+    assert table["total_cost"].tolist() == pytest.approx([baseline.total_cost,
+                                                          expected.total_cost])
+    assert table["delta"].iloc[1] == pytest.approx(expected.total_cost - baseline.total_cost)
+    partners = next(d.value for d in again.dataframe if "partner" in d.value.columns)
+    assert partners["Δ Japan leaves"].sum() == pytest.approx(table["delta"].iloc[1])
+    jp = partners.set_index("partner").loc["JP"]
+    assert jp["Δ Japan leaves"] == pytest.approx(-jp["baseline"])  # Japan pays nothing
+    assert [b.label for b in again.get("download_button")] == ["Download the comparison workbook"]
+
+
+def test_a_taken_name_is_refused_unless_saved_as_a_new_version():
+    at = build_and_save(open_scenarios(), "Korea leaves", ["KR"])
+    at = build_and_save(at, "Korea leaves", ["KR", "AU"])
+    refused = [e for e in ui.texts(at.error) if "already has a scenario named 'Korea leaves'" in e]
+    assert refused and refused[0].startswith("The scenario store refused while saving")
+    at = build_and_save(at, "Korea leaves", ["KR", "AU"], replace=True)
+    assert "Korea leaves is saved (version 2)." in ui.texts(at.success)
+    listed = next(d.value for d in at.dataframe if "saved_at" in d.value.columns)
+    assert listed.set_index("name").loc["Korea leaves", "version"] == 2
+
+
+def test_a_saved_scenario_is_deleted():
+    at = build_and_save(open_scenarios(), "Norway leaves", ["NO"])
+    at.button(key="scenario_saved_delete").click().run()
+    ui.no_exception(at)
+    assert "Norway leaves is deleted from the store." in ui.texts(at.success)
+    assert any("No scenario is saved yet" in i for i in ui.texts(at.info))

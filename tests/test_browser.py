@@ -61,7 +61,8 @@ def server(tmp_path_factory):
     """``streamlit run app.py`` on a free loopback port; its log goes to a file."""
     port = free_port()
     log_path = tmp_path_factory.mktemp("streamlit") / "server.log"
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    store = tmp_path_factory.mktemp("store") / "store.sqlite"  # never the user's own
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "PROCURE_STORE": f"sqlite:///{store}"}
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
@@ -190,11 +191,75 @@ def test_upload_through_the_file_input_then_solve(page, artifacts, tmp_path):
 
 
 def test_every_page_opens_without_an_exception(page, artifacts):
-    for title, name in (("Nation view", "nation"), ("Scenarios", "scenarios"),
-                        ("Data", "data-tables"), ("Plan", "plan-upload")):
+    for title, name in (("Nation view", "nation"), ("Scenarios", "scenarios-empty"),
+                        ("Compare", "compare-empty"), ("Data", "data-tables"),
+                        ("Plan", "plan-upload")):
         open_page(page, title)
         assert_no_exception(page)
         screenshot(page, artifacts / f"{name}.png")
+
+
+def choose(tab, label: str, text: str) -> None:
+    """Type ``text`` into the select box or multiselect labelled ``label`` and take the first
+    match, as a user does."""
+    box = tab.locator('[data-testid="stSelectbox"], [data-testid="stMultiSelect"]',
+                      has_text=label).first
+    box.locator("input").first.click()
+    tab.keyboard.type(text)
+    tab.keyboard.press("Enter")
+    tab.keyboard.press("Escape")
+    settle(tab)
+
+
+def solve_and_save(tab, name: str) -> None:
+    tab.get_by_role("button", name="Solve the scenario").click()
+    tab.get_by_text(f"Scenario: {name}").first.wait_for()
+    settle(tab)
+    tab.get_by_role("button", name="Save to the store").click()
+    tab.get_by_text(f"{name} is saved (version 1).").wait_for()
+    settle(tab)
+
+
+def test_scenarios_are_saved_survive_a_reload_and_are_compared(page, artifacts):
+    page.reload()  # a new session: back on the demo
+    page.locator("h1").first.wait_for()
+    settle(page)
+    open_page(page, "Scenarios")
+    page.get_by_text("Start from an example or a scenario file").click()
+    choose(page, "Example (written for the demo)", "largest shell")
+    page.get_by_role("button", name="Load the example").click()
+    page.get_by_text("is loaded: check it below").wait_for()
+    settle(page)
+    solve_and_save(page, "Loss of the largest 155 mm supplier")
+    page.get_by_role("button", name="New scenario").click()
+    settle(page)
+    page.locator('[data-testid="stTextInput"]', has_text="Name").first.locator("input").fill(
+        "Japan leaves")
+    choose(page, "Partners out", "JP")
+    solve_and_save(page, "Japan leaves")
+    assert_no_exception(page)
+    screenshot(page, artifacts / "scenarios.png")
+
+    page.reload()  # saved scenarios outlive the session
+    page.locator("h1").first.wait_for()
+    settle(page)
+    open_page(page, "Scenarios")
+    # the newest saved scenario is described under the store's table
+    page.get_by_text("Japan leaves (version 1): partners leave: JP.").wait_for()
+
+    open_page(page, "Compare")
+    page.get_by_text("Save the workbook in use as a baseline").click()
+    page.get_by_role("button", name="Solve and save").click()
+    page.get_by_text("baseline is saved (version 1).").wait_for()
+    settle(page)
+    page.get_by_text("Scenarios against baseline").wait_for()
+    assert_no_exception(page)
+    japan = procure.Scenario(base=procure.datasets.load_demo(), name="Japan leaves",
+                             remove_partners=["JP"]).solve(time_limit=60)
+    # the waterfall ends on the scenario's total (its label is drawn in the chart)
+    page.get_by_text(f"{round(japan.total_cost):,}", exact=True).first.wait_for()
+    screenshot(page, artifacts / "compare.png")
+    readme_shot(page, artifacts / "readme-compare.png")
 
 
 def test_a_broken_upload_shows_its_problems(page, artifacts, tmp_path):

@@ -46,11 +46,12 @@ def options_panel(wb: shared.Workbook) -> shared.SolveOptions:
                 value=float(options.time_limit or 0.0), step=10.0, key=f"plan_time_limit_{tag}",
                 help="The solver stops here and reports the best plan found and how far from "
                      "the best possible it may be.")
-            right.number_input(
-                "Optimality gap (%)", min_value=0.0, max_value=50.0,
-                value=float(options.mip_gap * 100), step=0.01, format="%.3f", key=f"plan_gap_{tag}",
-                help="The solver may stop once the plan is proven within this much of the "
-                     "cheapest possible plan.")
+            right.selectbox(
+                "Optimality gap", shared.gap_choices(options.mip_gap),
+                index=shared.gap_choices(options.mip_gap).index(options.mip_gap),
+                format_func=shared.gap_label, key=f"plan_gap_{tag}",
+                help="The solver may stop once the plan is proven this close to the cheapest "
+                     "possible plan; a looser gap is faster on large workbooks.")
             st.form_submit_button("Solve", type="primary", icon=":material/play_arrow:",
                                   on_click=_apply_options, args=(wb, tag))
     return options
@@ -60,7 +61,7 @@ def _apply_options(wb: shared.Workbook, tag: str) -> None:
     """The form's values become the session's options (before the page is drawn again)."""
     limit = float(st.session_state[f"plan_time_limit_{tag}"])
     gap = float(st.session_state[f"plan_gap_{tag}"])
-    shared.set_options(wb, shared.SolveOptions(None if limit == 0 else limit, gap / 100))
+    shared.set_options(wb, shared.SolveOptions(None if limit == 0 else limit, gap))
 
 
 # --------------------------------------------------------------------------- panels

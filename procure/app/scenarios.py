@@ -58,6 +58,7 @@ def render() -> None:
     if held is not None:
         for panel in PANELS:
             panel(wb, *held)
+    saved_panel(wb)
 
 
 # --------------------------------------------------------------------------- the draft
@@ -204,7 +205,12 @@ def builder_panel(wb: shared.Workbook) -> Scenario | None:
     options = choices(data)
     base_options = shared.current_options(wb)
     solver = keys.get("solver") or {}
-    st.subheader("Build a scenario")
+    head, button = st.columns([4, 1], vertical_alignment="bottom")
+    head.subheader("Build a scenario")
+    if button.button("New scenario", key=f"scenario_new_{version}", icon=":material/add:",
+                     help="Empty the builder (the solved scenario stays below)."):
+        set_draft(empty_draft())
+        st.rerun()
     with st.form(f"scenario_form_{version}"):
         left, right = st.columns([1, 2])
         name = left.text_input("Name", value=keys.get("name", ""), key=f"scenario_name_{version}",
@@ -233,15 +239,15 @@ def builder_panel(wb: shared.Workbook) -> Scenario | None:
             "Time limit (seconds, 0 = none)", min_value=0.0, step=10.0,
             value=float(solver.get("time_limit", base_options.time_limit or 0.0)),
             key=f"scenario_time_limit_{version}")
-        gap = right.number_input(
-            "Optimality gap (%)", min_value=0.0, max_value=50.0, step=0.01, format="%.3f",
-            value=float(solver.get("mip_gap", base_options.mip_gap)) * 100,
-            key=f"scenario_gap_{version}")
+        current = float(solver.get("mip_gap", base_options.mip_gap))
+        gap = right.selectbox("Optimality gap", shared.gap_choices(current),
+                              index=shared.gap_choices(current).index(current),
+                              format_func=shared.gap_label, key=f"scenario_gap_{version}")
         submitted = st.form_submit_button("Solve the scenario", type="primary",
                                           icon=":material/play_arrow:")
     if not submitted:
         return None
-    solver = {"mip_gap": float(gap) / 100}
+    solver = {"mip_gap": float(gap)}
     if limit:
         solver["time_limit"] = float(limit)
     return Scenario(base=data, name=name.strip(), description=description.strip(),
@@ -300,7 +306,7 @@ def result_panel(wb: shared.Workbook, scenario: Scenario, data: ProcureData,
     (st.success if result.status.value == "optimal" else st.warning)(result.message)
     baseline = shared.solve_plan(wb)
     cur = result.currency
-    columns = st.columns(5)
+    columns = [st.container()] + st.columns(2) + st.columns(2)  # sums shown in full
     for column, part in zip(columns, ("total_cost", "purchase", "setup", "transport",
                                       "shortfall"), strict=True):
         value = getattr(result, part)
@@ -329,13 +335,75 @@ def actions_panel(wb: shared.Workbook, scenario: Scenario, data: ProcureData,
         st.switch_page(shared.PAGE_FILES["plan"])
 
 
+def save_panel(wb: shared.Workbook, scenario: Scenario, data: ProcureData,
+               result: Result) -> None:
+    """Keep the scenario and its plan in the store (they survive a reload and a restart)."""
+    with st.form("scenario_save_form", border=True):
+        st.markdown("**Keep it in the scenario store**")
+        left, right = st.columns(2)
+        author = left.text_input("Author (optional)", key="scenario_author")
+        replace = right.checkbox("If the name is taken, save this as its next version",
+                                 key="scenario_replace",
+                                 help="Earlier versions are kept; without this, a name that "
+                                      "exists is refused.")
+        if st.form_submit_button("Save to the store", icon=":material/save:"):
+            with shared.guard(f"saving {scenario.name}"):
+                version = shared.scenario_store().save(scenario, result, author=author.strip(),
+                                                       replace=replace)
+                st.session_state[FLASH_KEY] = f"{scenario.name} is saved (version {version})."
+                st.rerun()
+
+
+def saved_panel(wb: shared.Workbook) -> None:
+    """The scenarios in the store: load one, open it, download its file, delete it."""
+    st.subheader("Saved scenarios")
+    with shared.guard("reading the scenario store"):
+        store = shared.scenario_store()
+        saved = store.list()
+        if saved.empty:
+            st.info("No scenario is saved yet: solve one above, then save it.")
+            return
+        st.dataframe(saved, hide_index=True, width="stretch", column_config={
+            "total_cost": st.column_config.NumberColumn("total cost", format="localized"),
+            "saved_at": st.column_config.DatetimeColumn("saved at", format="YYYY-MM-DD HH:mm")})
+        name = st.selectbox("Scenario", list(saved["name"]), key="scenario_saved_name")
+        stored = store.load(name)
+        scenario = stored.scenario
+        changes = scenario.changes()
+        st.markdown(f"**{stored.name}** (version {stored.version}"
+                    + (f", by {stored.author}" if stored.author else "") + "): "
+                    + ("; ".join(changes) if changes else "no changes") + ".")
+        same_base = shared.fingerprint(scenario.base_data) == wb.fingerprint
+        if not same_base:
+            st.caption(f"It was saved on another workbook than {wb.name}: loading it into the "
+                       "builder applies its changes to the workbook in use; opening it uses "
+                       "the workbook it was saved with.")
+        a, b, c, d = st.columns(4)
+        if a.button("Load into the builder", key="scenario_saved_load"):
+            set_draft(scenario.to_dict())
+            st.session_state[FLASH_KEY] = f"{name} is loaded into the builder."
+            st.rerun()
+        if b.button("Open it on every page", key="scenario_saved_open"):
+            shared.use_workbook(shared.Workbook.from_data(name, "scenario", scenario.apply()))
+            st.switch_page(shared.PAGE_FILES["plan"])
+        c.download_button("Download its TOML", data=stored.definition,
+                          file_name=f"{slug(name)}.toml", mime="application/toml",
+                          key="scenario_saved_toml")
+        with d.popover("Delete", icon=":material/delete:"):
+            st.markdown(f"Delete every version of **{name}** from the store?")
+            if st.button("Delete it", key="scenario_saved_delete", type="primary"):
+                store.delete(name)
+                st.session_state[FLASH_KEY] = f"{name} is deleted from the store."
+                st.rerun()
+
+
 def slug(name: str) -> str:
     text = "".join(c if c.isalnum() else "-" for c in name.lower()).strip("-")
     return "-".join(part for part in text.split("-") if part) or "scenario"
 
 
 #: the panels shown under the builder once a scenario is solved
-PANELS = (result_panel, actions_panel)
+PANELS = (result_panel, actions_panel, save_panel)
 
 
 if __name__ == "__main__":

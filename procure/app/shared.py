@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import logging
+import os
 import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -25,9 +26,10 @@ import streamlit as st
 from procure.data.errors import InputError, Problem
 from procure.data.tables import ProcureData
 from procure.data.writer import read_workbook_bytes
-from procure.engine.backends import DEFAULT_MIP_GAP
+from procure.engine.backends import DEFAULT_MIP_GAP, OPTIMAL_GAP
 from procure.engine.results import Result
 from procure.engine.solve import solve
+from procure.store import StoreError
 
 log = logging.getLogger("procure.app")
 
@@ -48,6 +50,7 @@ PAGE_FILES = {
     "plan": "procure/app/plan.py",
     "nation": "procure/app/nation.py",
     "scenarios": "procure/app/scenarios.py",
+    "compare": "procure/app/compare.py",
 }
 
 
@@ -166,7 +169,24 @@ class SolveOptions:
 
     def describe(self) -> str:
         limit = "no time limit" if self.time_limit is None else f"time limit {self.time_limit:g} s"
-        return f"{limit}, gap {self.mip_gap:.2%}"
+        return f"{limit}, {gap_label(self.mip_gap)}"
+
+
+#: the gaps the app offers (relative): proven optimal, then looser, faster ones
+GAP_CHOICES = (DEFAULT_MIP_GAP, 1e-4, 1e-3, 1e-2, 5e-2)
+
+
+def gap_label(gap: float) -> str:
+    """How a gap reads on the page: 'proven optimal' within the engine's optimality
+    threshold, else 'within 0.10 % of the best possible'."""
+    if gap <= OPTIMAL_GAP:
+        return "proven optimal"
+    return f"within {gap:.2%} of the best possible"
+
+
+def gap_choices(current: float) -> list[float]:
+    """:data:`GAP_CHOICES` with ``current`` (e.g. the workbook's Settings) among them."""
+    return sorted(set(GAP_CHOICES) | {float(current)})
 
 
 def default_options(data: ProcureData) -> SolveOptions:
@@ -229,10 +249,7 @@ def pooling_savings(wb: Workbook, result: Result, options: SolveOptions) -> pd.D
 
 def results_workbook(result: Result, extra: dict[str, pd.DataFrame] | None = None) -> bytes:
     """The results workbook (``result.to_excel``) as bytes, for a download button."""
-    with tempfile.TemporaryDirectory(prefix="procure-results-") as folder:
-        path = Path(folder) / "results.xlsx"
-        result.to_excel(path, extra=extra)
-        return path.read_bytes()
+    return file_bytes(lambda path: result.to_excel(path, extra=extra), "results.xlsx")
 
 
 @st.cache_data(show_spinner=False, max_entries=1)
@@ -240,8 +257,32 @@ def template_bytes() -> bytes:
     """The blank template (``procure.write_template``) as bytes."""
     from procure.data.template import write_template
 
-    with tempfile.TemporaryDirectory(prefix="procure-template-") as folder:
-        return write_template(Path(folder) / "template.xlsx").read_bytes()
+    return file_bytes(write_template, "template.xlsx")
+
+
+# --------------------------------------------------------------------------- the store
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _open_store(url: str):
+    from procure.store import open_store
+
+    return open_store(url or None)
+
+
+def scenario_store():
+    """The scenario store every page shares: ``$PROCURE_STORE``, else the default SQLite file
+    in the user's data folder (``procure.store.open_store``); opened once per URL and process.
+    Saved scenarios are shared by everyone using the app, as a team's store is."""
+    return _open_store(os.environ.get("PROCURE_STORE", "").strip())
+
+
+def file_bytes(write, name: str) -> bytes:
+    """What ``write(path)`` writes to a private temporary file named ``name``, as bytes."""
+    with tempfile.TemporaryDirectory(prefix="procure-download-") as folder:
+        path = Path(folder) / name
+        write(path)
+        return path.read_bytes()
 
 
 # --------------------------------------------------------------------------- display
@@ -289,6 +330,8 @@ def guard(doing: str) -> Iterator[None]:
         yield
     except InputError as exc:
         show_problems(exc.problems, f"The input cannot be used while {doing}")
+    except StoreError as exc:  # a name that exists, an unknown name, a store out of reach
+        st.error(f"The scenario store refused while {doing}: {exc}")
     except Exception as exc:  # noqa: BLE001 -- the page must survive anything
         log.exception("error while %s", doing)
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""

@@ -41,6 +41,7 @@ def scenario_deltas(scenarios: pd.DataFrame, baseline: str, currency: str = "EUR
         text=[f"{d:+,.0f}" for d in delta], textposition="outside",
         hovertemplate=f"%{{x}}: %{{y:+,.0f}} {currency} against {baseline}<extra></extra>"))
     fig.update_layout(yaxis_title=f"change in total cost ({currency})", height=380,
+                      bargap=max(0.2, 0.8 - 0.1 * len(rows)),  # a lone bar is not a wall
                       margin={"l": 10, "r": 10, "t": 30, "b": 10})
     return fig
 
