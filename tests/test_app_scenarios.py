@@ -209,3 +209,21 @@ def test_a_saved_scenario_is_deleted():
     ui.no_exception(at)
     assert "Norway leaves is deleted from the store." in ui.texts(at.success)
     assert any("No scenario is saved yet" in i for i in ui.texts(at.info))
+
+
+def test_an_infeasible_scenario_says_why(demo):
+    """Poland's shells x 20 cannot be delivered: the scenario's diagnosis is listed."""
+    at = open_scenarios()
+    at.text_input(key="scenario_name_0").set_value("Polish shells x 20")
+    at.session_state["scenario_demand_0"] = added([{"partner": "PL", "item": "shell155",
+                                                    "factor": 20.0}])
+    solve_button(at).click()
+    at.run()
+    ui.no_exception(at)
+    expected = procure.Scenario(base=demo, name="Polish shells x 20", demand=[
+        {"partner": "PL", "item": "shell155", "factor": 20}]).solve(time_limit=60)
+    assert expected.status == procure.Status.INFEASIBLE
+    assert expected.message in ui.texts(at.error)
+    bullets = "\n".join(ui.texts(at.markdown))
+    assert expected.diagnosis.conflicts[0].message in bullets
+    assert not [m for m in at.metric if m.label == "Total cost"]

@@ -136,31 +136,33 @@ def waterfall_panel(comparison) -> None:
 
 
 def partners_panel(comparison) -> None:
-    st.subheader("Per partner")
-    wide = wide_deltas(comparison.partners, "partner", "total", "baseline_total",
-                       comparison.baseline)
-    deltas = [c for c in wide.columns if c.startswith("Δ")]
-    st.dataframe(coloured(wide, deltas, formats={comparison.baseline: MONEY,
-                                                 **dict.fromkeys(deltas, CHANGE)}),
-                 hide_index=True, width="stretch")
-    st.caption(f"Each partner's cost ({comparison.currency}, proportional sharing) in the "
-               "baseline and its change in each scenario: red pays more, green less.")
+    delta_table("Per partner", comparison.partners, "partner", "baseline_total", comparison,
+                good_is_down=True,
+                caption=f"Each partner's cost ({comparison.currency}, proportional sharing) in "
+                        "the baseline and its change in each scenario: red pays more, green "
+                        "less.")
 
 
 def suppliers_panel(comparison) -> None:
-    st.subheader("Per supplier")
-    wide = wide_deltas(comparison.suppliers, "supplier", "quantity", "baseline_quantity",
-                       comparison.baseline)
+    delta_table("Per supplier", comparison.suppliers, "supplier", "baseline_quantity",
+                comparison, good_is_down=False,
+                caption="Each supplier's quantity over the horizon in the baseline and its "
+                        "change in each scenario: green delivers more, red less.")
+
+
+def delta_table(title: str, long: pd.DataFrame, key: str, base_value: str, comparison, *,
+                good_is_down: bool, caption: str) -> None:
+    """One row per partner (supplier): the baseline's value and each scenario's change."""
+    st.subheader(title)
+    wide = wide_deltas(long, key, base_value, comparison.baseline)
     deltas = [c for c in wide.columns if c.startswith("Δ")]
-    st.dataframe(coloured(wide, deltas, good_is_down=False,
+    st.dataframe(coloured(wide, deltas, good_is_down=good_is_down,
                           formats={comparison.baseline: MONEY, **dict.fromkeys(deltas, CHANGE)}),
                  hide_index=True, width="stretch")
-    st.caption("Each supplier's quantity over the horizon in the baseline and its change in "
-               "each scenario: green delivers more, red less.")
+    st.caption(caption)
 
 
-def wide_deltas(long: pd.DataFrame, key: str, value: str, base_value: str,
-                baseline: str) -> pd.DataFrame:
+def wide_deltas(long: pd.DataFrame, key: str, base_value: str, baseline: str) -> pd.DataFrame:
     """One row per partner (supplier): the baseline's value, then ``Δ <scenario>`` for each
     scenario but the baseline."""
     keys = list(dict.fromkeys(long[key]))
