@@ -132,11 +132,31 @@ def test_rule_chart_of_a_workbook_with_only_bans():
 
 def test_marginal_costs_of_an_lp(lp):
     heat = charts.demand_marginal_costs(lp.demand_duals).data[0]
-    assert list(heat.y) == ["P"] and list(heat.x) == ["x 1"]
-    assert float(np.asarray(heat.z)[0][0]) == pytest.approx(12)
+    assert list(heat.y) == ["P"] and list(heat.x) == ["x"]
+    assert float(np.asarray(heat.customdata)[0][0]) == pytest.approx(12)
     bars = charts.capacity_marginal_values(lp.capacity_duals, lp.budget_duals).data
     assert [list(b.y) for b in bars] == [["A x 1"]]
     assert list(bars[0].x) == pytest.approx([2])
+
+
+def test_marginal_costs_of_the_demo_are_means_per_item(demo):
+    duals = demo.demand_duals
+    assert len(duals)  # fixed-MIP duals
+    heat = charts.demand_marginal_costs(duals).data[0]
+    values = np.asarray(heat.customdata, dtype=float)
+    for (partner, item), mean in duals.groupby(["partner", "item"])["marginal_cost"].mean().items():
+        cell = values[list(heat.y).index(partner), list(heat.x).index(item)]
+        assert cell == pytest.approx(mean)
+    # each item is shaded against its own largest cost
+    assert np.nanmax(np.asarray(heat.z, dtype=float), axis=0) == pytest.approx(1.0)
+
+
+def test_capacity_values_are_the_largest_first(demo):
+    table = charts.marginal_values(demo.capacity_duals, demo.budget_duals)
+    assert (table["value"].diff().dropna() <= 0).all() and (table["value"] != 0).all()
+    bars = charts.capacity_marginal_values(demo.capacity_duals, demo.budget_duals, top=5).data
+    drawn = sorted((x for b in bars for x in b.x), reverse=True)
+    assert drawn == pytest.approx(list(table["value"].head(5)))
 
 
 def test_marginal_charts_say_when_there_are_no_duals():

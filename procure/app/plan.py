@@ -176,13 +176,15 @@ def marginal_panel(wb: shared.Workbook, result: Result) -> None:
     with left:
         st.plotly_chart(charts.demand_marginal_costs(result.demand_duals, cur), width="stretch",
                         key="plan_demand_duals")
-        st.caption("What one more unit demanded would cost, per partner, item and period.")
+        st.caption("What one more unit demanded would cost, per partner and item (the mean over "
+                   "the periods); each item's column is shaded against its own highest cost.")
     with right:
         st.plotly_chart(charts.capacity_marginal_values(result.capacity_duals,
                                                         result.budget_duals, cur),
                         width="stretch", key="plan_capacity_duals")
         st.caption("What one more unit of a supplier's capacity or of a partner's budget would "
-                   "save (the limits that hold the plan back).")
+                   "save: the 15 limits that hold the plan back most (all of them in the "
+                   "CapacityDuals and BudgetDuals sheets of the results workbook).")
 
 
 def duals_basis(result: Result) -> str:

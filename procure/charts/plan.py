@@ -31,6 +31,8 @@ __all__ = [
     "capacity_marginal_values",
     "demand_marginal_costs",
     "empty_figure",
+    "marginal_cost_grid",
+    "marginal_values",
     "partner_deliveries",
     "partner_spend_by_supplier",
     "rule_achievement",
@@ -248,29 +250,71 @@ def rule_achievement(rules: pd.DataFrame) -> go.Figure:
 
 
 def demand_marginal_costs(demand_duals: pd.DataFrame, currency: str = "EUR") -> go.Figure:
-    """Partner x (item, period) heatmap of the cost of one more unit demanded (LP duals)."""
+    """Partner x item heatmap of the cost of one more unit demanded (duals), averaged over the
+    periods. Items cost very different amounts (a missile, a drone), so each item's column is
+    coloured against its own highest value; the cells say the amounts."""
     if demand_duals is None or demand_duals.empty:
-        return empty_figure("no marginal costs: the solver gives duals only for linear plans")
-    table = demand_duals.astype({"partner": str, "item": str, "period": str})
-    periods = _periods(table["period"])
-    table = table.assign(column=table["item"] + " " + table["period"])
-    columns = [f"{i} {p}" for i in dict.fromkeys(table["item"]) for p in periods
-               if f"{i} {p}" in set(table["column"])]
-    grid = table.pivot_table(index="partner", columns="column", values="marginal_cost",
-                             aggfunc="sum", sort=False).reindex(columns=columns)
+        return empty_figure("no marginal costs: the solver gave no duals")
+    grid = marginal_cost_grid(demand_duals)
+    values = grid.to_numpy(dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        top = np.nanmax(np.abs(values), axis=0)
+        shade = values / np.where(top > 0, top, 1.0)
     fig = go.Figure(go.Heatmap(
-        z=grid.to_numpy(dtype=float), x=columns, y=list(grid.index), colorscale="Blues",
-        colorbar={"title": currency},
-        hovertemplate=f"%{{y}}, %{{x}}: %{{z:,.2f}} {currency} per unit<extra></extra>"))
+        z=shade, x=list(grid.columns), y=list(grid.index), customdata=values,
+        text=[[_short(v) for v in row] for row in values], texttemplate="%{text}",
+        colorscale="Blues", zmin=0, zmax=1, showscale=False,
+        hovertemplate=(f"%{{y}}, %{{x}}: %{{customdata:,.2f}} {currency} per unit "
+                       "(mean over the periods)<extra></extra>")))
     fig.update_yaxes(autorange="reversed", type="category")
-    fig.update_layout(height=max(300, 26 * len(grid) + 120), margin={"l": 10, "r": 10, "t": 10, "b": 10})
+    fig.update_xaxes(type="category", side="top")
+    fig.update_layout(height=max(300, 28 * len(grid) + 100), margin={"l": 10, "r": 10, "t": 40, "b": 10})
     return fig
 
 
+def marginal_cost_grid(demand_duals: pd.DataFrame) -> pd.DataFrame:
+    """Rows partner, columns item (in the table's order): the mean over the periods of the
+    marginal cost of one more unit demanded."""
+    table = demand_duals.astype({"partner": str, "item": str})
+    grid = table.pivot_table(index="partner", columns="item", values="marginal_cost",
+                             aggfunc="mean", sort=False)
+    return grid.reindex(index=list(dict.fromkeys(table["partner"])),
+                        columns=list(dict.fromkeys(table["item"])))
+
+
+def _short(value: float) -> str:
+    if value != value:
+        return ""
+    size = abs(value)
+    for limit, suffix in ((1e9, "bn"), (1e6, "M"), (1e3, "k")):
+        if size >= limit:
+            return f"{value / limit:.3g}{suffix}"
+    return f"{value:.3g}"
+
+
 def capacity_marginal_values(capacity_duals: pd.DataFrame, budget_duals: pd.DataFrame,
-                             currency: str = "EUR") -> go.Figure:
-    """What one more unit of a capacity or of a budget would save (LP duals), the non-zero
-    ones, largest first."""
+                             currency: str = "EUR", top: int = 15) -> go.Figure:
+    """What one more unit of a capacity or of a budget would save (duals): the ``top``
+    non-zero ones, largest first."""
+    table = marginal_values(capacity_duals, budget_duals).head(top)
+    if table.empty:
+        return empty_figure("no capacity or budget limits with a marginal value")
+    fig = go.Figure()
+    for kind, colour in (("capacity", "#4C78A8"), ("budget", "#F58518")):
+        sub = table[table["kind"] == kind]
+        if len(sub):
+            fig.add_bar(x=sub["value"].to_numpy(), y=sub["label"].tolist(), orientation="h",
+                        name=kind, marker_color=colour,
+                        hovertemplate=f"%{{y}}: %{{x:,.2f}} {currency} per unit<extra></extra>")
+    fig.update_yaxes(autorange="reversed", categoryorder="array",
+                     categoryarray=table["label"].tolist())
+    fig.update_layout(height=max(280, 24 * len(table) + 80), xaxis_title=f"{currency} per unit",
+                      margin={"l": 10, "r": 10, "t": 10, "b": 10})
+    return fig
+
+
+def marginal_values(capacity_duals: pd.DataFrame, budget_duals: pd.DataFrame) -> pd.DataFrame:
+    """label, kind (capacity or budget), value: every non-zero marginal value, largest first."""
     rows = []
     if capacity_duals is not None and not capacity_duals.empty:
         cap = capacity_duals
@@ -283,20 +327,8 @@ def capacity_marginal_values(capacity_duals: pd.DataFrame, budget_duals: pd.Data
                                   "kind": "budget",
                                   "value": budget_duals["marginal_value"].to_numpy(dtype=float)}))
     table = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=["label", "kind", "value"])
-    table = table[table["value"].abs() > 1e-9].sort_values("value", ascending=False)
-    if table.empty:
-        return empty_figure("no capacity or budget limits with a marginal value")
-    fig = go.Figure()
-    for kind, colour in (("capacity", "#4C78A8"), ("budget", "#F58518")):
-        sub = table[table["kind"] == kind]
-        if len(sub):
-            fig.add_bar(x=sub["value"].to_numpy(), y=sub["label"].tolist(), orientation="h",
-                        name=kind, marker_color=colour,
-                        hovertemplate=f"%{{y}}: %{{x:,.2f}} {currency} per unit<extra></extra>")
-    fig.update_yaxes(autorange="reversed")
-    fig.update_layout(height=max(280, 24 * len(table) + 80), xaxis_title=f"{currency} per unit",
-                      margin={"l": 10, "r": 10, "t": 10, "b": 10})
-    return fig
+    table = table[table["value"].abs() > 1e-9]
+    return table.sort_values("value", ascending=False, kind="stable").reset_index(drop=True)
 
 
 # --------------------------------------------------------------------------- one partner
