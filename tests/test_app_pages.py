@@ -13,6 +13,7 @@ import pytest
 
 import procure
 from procure.analysis.sharing import savings
+from procure.engine.results import marginal_sentences
 from procure.app import data as data_page
 from procure.app.shared import WORKBOOK_KEY, XLSX_MIME, read_upload
 
@@ -66,6 +67,12 @@ def test_plan_page_shows_the_engines_tables(opened, demo):
     assert not opened.error
     # a caption under every chart says what it shows
     assert len(opened.caption) >= 6
+    assert f"Re-checked from its own tables: {result.check.headline()}." in ui.texts(
+        opened.caption)
+    # the dearest units in words, as the engine says them
+    words = "\n".join(ui.texts(opened.markdown))
+    for sentence in marginal_sentences(result, items=procure.datasets.load_demo().items):
+        assert sentence in words
     assert [b.label for b in opened.get("download_button")] == ["Download the results workbook"]
 
 

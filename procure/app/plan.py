@@ -13,7 +13,7 @@ import streamlit as st
 
 from procure.app import shared
 from procure.charts import plan as charts
-from procure.engine.results import Result
+from procure.engine.results import DUALS_BASIS, Result, marginal_sentences
 from procure.engine.status import Status
 
 OPTIONS_FORM = "procure_solve_options_form"
@@ -96,6 +96,13 @@ def status_panel(wb: shared.Workbook, result: Result) -> None:
     else:
         st.warning(result.message, icon=":material/warning:")
     shared.show_warnings(result.warnings)
+    check = result.check
+    if check is not None and check.ok:
+        st.caption(f"Re-checked from its own tables: {check.headline()}.")
+    elif check is not None:
+        st.error(f"The plan fails its re-check from its own tables: {check.headline()}. Do not "
+                 "use it; report it with the workbook.")
+        st.dataframe(check.table(), hide_index=True, width="stretch")
 
 
 def kpi_panel(wb: shared.Workbook, result: Result) -> None:
@@ -164,14 +171,11 @@ def marginal_panel(wb: shared.Workbook, result: Result) -> None:
     if not result.has_plan:
         return
     st.subheader("Marginal costs")
-    if result.demand_duals.empty and result.capacity_duals.empty and result.budget_duals.empty:
+    if result.duals_basis is None:
         st.info("No marginal costs for this plan: the solver gave no duals.")
         return
     cur = result.currency
-    if duals_basis(result) == "fixed_mip":
-        st.caption("This plan has yes/no decisions (setup costs, price tiers, minimum orders, "
-                   "supplier counts): these are the duals with those decisions held as in the "
-                   "plan, i.e. the cost of one more unit if nothing else is re-decided.")
+    st.caption(f"Marginal costs: {DUALS_BASIS[result.duals_basis]}.")
     left, right = st.columns(2)
     with left:
         st.plotly_chart(charts.demand_marginal_costs(result.demand_duals, cur), width="stretch",
@@ -185,12 +189,10 @@ def marginal_panel(wb: shared.Workbook, result: Result) -> None:
         st.caption("What one more unit of a supplier's capacity or of a partner's budget would "
                    "save: the 15 limits that hold the plan back most (all of them in the "
                    "CapacityDuals and BudgetDuals sheets of the results workbook).")
-
-
-def duals_basis(result: Result) -> str:
-    """``lp`` (a pure LP's duals) or ``fixed_mip`` (the LP with the plan's yes/no decisions
-    fixed): the engine's label when it gives one, else read off ``is_mip``."""
-    return getattr(result, "duals_basis", None) or ("fixed_mip" if result.is_mip else "lp")
+    sentences = marginal_sentences(result, items=wb.data.items)
+    if sentences:
+        with st.expander("The dearest units, in words"):
+            st.markdown("\n".join(f"- {s}" for s in sentences))
 
 
 def allocation_panel(wb: shared.Workbook, result: Result) -> None:
