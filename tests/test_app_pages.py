@@ -13,9 +13,9 @@ import pytest
 
 import procure
 from procure.analysis.sharing import savings
-from procure.engine.results import marginal_sentences
 from procure.app import data as data_page
 from procure.app.shared import WORKBOOK_KEY, XLSX_MIME, read_upload
+from procure.engine.results import marginal_sentences
 
 try:
     from tests import app_helpers as ui
