@@ -249,8 +249,15 @@ def test_scenarios_are_saved_survive_a_reload_and_are_compared(page, artifacts):
 
     open_page(page, "Compare")
     page.get_by_text("Save the workbook in use as a baseline").click()
-    page.get_by_role("button", name="Solve and save").click()
-    page.get_by_text("baseline is saved (version 1).").wait_for()
+    save = page.get_by_role("button", name="Solve and save")
+    save.wait_for()  # the expander is open
+    settle(page)
+    save.click()
+    try:
+        page.get_by_text("baseline is saved (version 1).").wait_for()
+    except sync_api.TimeoutError:
+        screenshot(page, artifacts / "compare-failed.png")
+        raise
     settle(page)
     page.get_by_text("Scenarios against baseline").wait_for()
     assert_no_exception(page)
