@@ -16,7 +16,7 @@ APP = ROOT / "app.py"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PAGES = {"data": "procure/app/data.py", "plan": "procure/app/plan.py",
          "nation": "procure/app/nation.py", "scenarios": "procure/app/scenarios.py",
-         "compare": "procure/app/compare.py"}
+         "compare": "procure/app/compare.py", "fair_shares": "procure/app/fair_shares.py"}
 
 
 class _AppTest(AppTest):
@@ -76,6 +76,24 @@ def metric(at: AppTest, label: str) -> str:
         if m.label == label:
             return m.value
     raise AssertionError(f"no metric {label!r}: {[m.label for m in at.metric]}")
+
+
+def figures(at: AppTest) -> list[dict]:
+    """The plotly figures on the page, as the JSON the browser gets."""
+    import json
+
+    return [json.loads(e.proto.spec) for e in at.get("plotly_chart")]
+
+
+def numbers(values) -> list[float]:
+    """A figure's numbers as plain floats (plotly sends arrays as typed base64 data)."""
+    import base64
+
+    import numpy as np
+
+    if isinstance(values, dict) and "bdata" in values:
+        return np.frombuffer(base64.b64decode(values["bdata"]), dtype=values["dtype"]).tolist()
+    return [float(v) for v in values]
 
 
 def no_exception(at: AppTest) -> None:

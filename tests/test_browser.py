@@ -192,7 +192,8 @@ def test_upload_through_the_file_input_then_solve(page, artifacts, tmp_path):
 
 def test_every_page_opens_without_an_exception(page, artifacts):
     for title, name in (("Nation view", "nation"), ("Scenarios", "scenarios-empty"),
-                        ("Compare", "compare-empty"), ("Data", "data-tables"),
+                        ("Compare", "compare-empty"), ("Fair shares", "fair-shares-empty"),
+                        ("Data", "data-tables"),
                         ("Plan", "plan-upload")):
         open_page(page, title)
         assert_no_exception(page)
@@ -267,6 +268,33 @@ def test_scenarios_are_saved_survive_a_reload_and_are_compared(page, artifacts):
     page.get_by_text(f"{round(japan.total_cost):,}", exact=True).first.wait_for()
     screenshot(page, artifacts / "compare.png")
     readme_shot(page, artifacts / "readme-compare.png")
+
+
+def test_fair_shares_run_on_worker_processes_under_streamlit(page, artifacts, tmp_path):
+    """The many-solve pool spawns processes that re-import app.py: they must not draw the app.
+    A four-partner cut of the demo (15 coalitions) on two workers."""
+    from procure.data.writer import write_workbook
+
+    demo = procure.datasets.load_demo()
+    keep = ["DE", "FR", "PL", "NO"]
+    small = demo.replace(
+        partners=demo.partners[demo.partners["partner"].isin(keep)].reset_index(drop=True),
+        demand=demo.demand[demo.demand["partner"].isin(keep)].reset_index(drop=True),
+        transport=demo.transport[demo.transport["to_partner"].isin(keep)].reset_index(drop=True),
+        rules=demo.rules[demo.rules["partner"].isna() | demo.rules["partner"].isin(keep)]
+        .reset_index(drop=True))
+    path = tmp_path / "four.xlsx"
+    write_workbook(small, path)
+    open_page(page, "Data")
+    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(path))
+    page.get_by_text("four.xlsx is read and valid.").wait_for()
+    settle(page)
+    open_page(page, "Fair shares")
+    page.get_by_role("button", name="Compute fair shares").click()
+    page.get_by_text("15 coalitions solved").wait_for()
+    settle(page)
+    assert_no_exception(page)
+    screenshot(page, artifacts / "fair-shares.png")
 
 
 def test_a_broken_upload_shows_its_problems(page, artifacts, tmp_path):

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import pandas as pd
 import streamlit as st
 
+from procure.app import fair_shares as fair_shares_page
 from procure.app import shared
 from procure.charts import plan as charts
 from procure.engine.results import Result
@@ -83,18 +84,26 @@ def cost_panel(view: PartnerView) -> None:
     st.subheader("Its cost under each way of sharing")
     st.plotly_chart(charts.sharing_methods(sharing_table(view, saved), cur), width="stretch",
                     key="nation_sharing")
-    st.caption("What it would pay alone, and its share of the pooled plan under each sharing "
-               "method computed so far (Shapley and nucleolus: the Fair shares page).")
+    st.caption("What it would pay alone, and its share of the pooled plan under each way of "
+               "sharing computed so far (Shapley and the nucleolus once the Fair shares page "
+               "has computed them).")
 
 
 def sharing_table(view: PartnerView, saved: pd.DataFrame) -> pd.DataFrame:
-    """method, cost: alone and proportional (more methods as they are computed)."""
+    """method, cost: alone and proportional, then Shapley and the nucleolus once the Fair
+    shares page has computed them for this workbook."""
     mine = saved.set_index("partner").loc[view.partner]
     rows = []
     if mine["status"] == "optimal":
         rows.append(("alone", float(mine["standalone_cost"])))
     rows.append(("proportional", float(view.result.partner_costs.set_index("partner")
                                        .loc[view.partner, "total"])))
+    shares = fair_shares_page.shares_for(view.wb)
+    if shares is not None:
+        row = shares.set_index("partner").loc[view.partner]
+        for column, label in (("shapley", "Shapley"), ("nucleolus", "nucleolus")):
+            if row[column] == row[column]:
+                rows.append((label, float(row[column])))
     return pd.DataFrame(rows, columns=["method", "cost"])
 
 
@@ -159,7 +168,8 @@ def suppliers_panel(view: PartnerView) -> None:
     st.caption("What it spends with each supplier (price paid times quantity plus transport), "
                "by item, largest first.")
     table = supplier_dependence(view.result.allocation, view.partner)
-    st.dataframe(table, hide_index=True, width="stretch", column_config={
+    st.dataframe(shared.to_units(table, ["cost"]), hide_index=True, width="stretch",
+                 column_config={
         "quantity": st.column_config.NumberColumn(format="localized"),
         "cost": st.column_config.NumberColumn(format="localized"),
         "share": st.column_config.NumberColumn("share of its spend", format="percent")})

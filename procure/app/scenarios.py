@@ -363,7 +363,8 @@ def saved_panel(wb: shared.Workbook) -> None:
         if saved.empty:
             st.info("No scenario is saved yet: solve one above, then save it.")
             return
-        st.dataframe(saved, hide_index=True, width="stretch", column_config={
+        st.dataframe(shared.to_units(saved, ["total_cost"]), hide_index=True, width="stretch",
+                     column_config={
             "total_cost": st.column_config.NumberColumn("total cost", format="localized"),
             "saved_at": st.column_config.DatetimeColumn("saved at", format="YYYY-MM-DD HH:mm")})
         name = st.selectbox("Scenario", list(saved["name"]), key="scenario_saved_name")

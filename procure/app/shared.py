@@ -51,6 +51,7 @@ PAGE_FILES = {
     "nation": "procure/app/nation.py",
     "scenarios": "procure/app/scenarios.py",
     "compare": "procure/app/compare.py",
+    "fair_shares": "procure/app/fair_shares.py",
 }
 
 
@@ -210,6 +211,20 @@ def set_options(wb: Workbook, options: SolveOptions) -> None:
     st.session_state[OPTIONS_KEY] = (wb.fingerprint, options)
 
 
+@dataclass(frozen=True)
+class GameOptions:
+    """How the Fair shares page solves its many coalitions and variants."""
+
+    workers: int
+    mip_gap: float
+    time_limit: float | None
+    samples: int | None  # None: every coalition (exact)
+
+    def describe(self) -> str:
+        how = "every coalition" if self.samples is None else f"{self.samples:,} coalition solves"
+        return f"{how}, {gap_label(self.mip_gap)}, {self.workers} worker(s)"
+
+
 @st.cache_data(show_spinner=False, max_entries=32)
 def _solve(key: str, time_limit: float | None, mip_gap: float, _data: ProcureData) -> Result:
     """``procure.solve`` keyed on the data's fingerprint and the options (``_data`` is not
@@ -295,6 +310,13 @@ def money(value: float | None, currency: str = "EUR") -> str:
     if value is None or value != value:
         return "-"
     return f"{value:,.0f} {currency}"
+
+
+def to_units(table: pd.DataFrame, columns: Iterable[str]) -> pd.DataFrame:
+    """A copy of ``table`` with the money ``columns`` rounded to the unit, for display (the
+    page's 'localized' number format then shows 4,911,460,083, not 4,911,460,082.526)."""
+    present = [c for c in columns if c in table.columns]
+    return table.assign(**{c: table[c].astype(float).round(0) for c in present})
 
 
 def problems_table(problems: Iterable[Problem]) -> pd.DataFrame:

@@ -1,0 +1,104 @@
+"""The Fair shares page through AppTest, on a four-partner cut of the demo (15 coalitions):
+the page shows ``fair_shares`` and ``rule_costs`` of the same data, and the Nation view picks
+the Shapley value and the nucleolus up."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+import procure
+from procure.analysis.cooperation import fair_shares, rule_costs
+from procure.app import fair_shares as page
+from procure.app.shared import WORKBOOK_KEY, Workbook
+from procure.data.writer import sheet_frames
+
+try:
+    from tests import app_helpers as ui
+except ImportError:  # tests/ is not a package
+    import app_helpers as ui
+
+KEEP = ["DE", "FR", "PL", "NO"]
+
+
+@pytest.fixture(autouse=True)
+def store(monkeypatch, tmp_path):
+    return ui.private_store(monkeypatch, tmp_path)
+
+
+@pytest.fixture(scope="module")
+def small():
+    """The demo with only DE, FR, PL and NO (their demand, transport and rules)."""
+    frames = sheet_frames(procure.datasets.load_demo())
+    keep = {
+        "Partners": lambda f: f["partner"].isin(KEEP),
+        "Demand": lambda f: f["partner"].isin(KEEP),
+        "Transport": lambda f: f["to_partner"].isin(KEEP),
+        "Rules": lambda f: f["partner"].isna() | f["partner"].isin(KEEP),
+    }
+    tables = {name: (frame[keep[name](frame)] if name in keep else frame).reset_index(drop=True)
+              for name, frame in frames.items()}
+    return procure.validate_tables(tables)
+
+
+def opened(data):
+    at = ui.app()
+    at.session_state[WORKBOOK_KEY] = Workbook.from_data("four.xlsx", "edited", data)
+    at.run()
+    return at.switch_page(ui.PAGES["fair_shares"]).run()
+
+
+def test_fair_shares_and_rule_prices_are_the_engines(small):
+    at = opened(small)
+    ui.no_exception(at)
+    assert not at.dataframe  # nothing is computed before it is asked for
+    at.button(key="fair_compute").click().run()
+    ui.no_exception(at)
+    gap = at.session_state[page.SHARES_KEY][0][1].mip_gap
+    expected = fair_shares(small, workers=1, mip_gap=gap, time_limit=60)
+    table = at.dataframe[0].value
+    pd.testing.assert_frame_equal(table[["partner"]], expected.table[["partner"]])
+    for column in ("standalone", "proportional", "shapley", "nucleolus"):
+        assert table[column].to_numpy() == pytest.approx(expected.table[column].to_numpy(),
+                                                         rel=1e-6), column
+    sentences = ui.texts(at.success) + ui.texts(at.warning) + ui.texts(at.info)
+    assert expected.core_sentence() in sentences
+    assert any("15 coalitions solved" in c for c in ui.texts(at.caption))
+
+    at.button(key="fair_rule_costs").click().run()
+    ui.no_exception(at)
+    priced = rule_costs(small, mip_gap=gap, time_limit=60)
+    shown = next(d.value for d in at.dataframe if "price_pct" in d.value.columns)
+    assert list(shown["rule_id"]) == list(priced.table["rule_id"])
+    assert shown["price"].to_numpy() == pytest.approx(priced.table["price"].to_numpy(),
+                                                      rel=1e-6, abs=1.0)
+
+    # the Nation view now shows the partner's Shapley value and nucleolus
+    at.switch_page(ui.PAGES["nation"]).run()
+    ui.no_exception(at)
+    mine = table.set_index("partner").loc["DE"]  # the first partner, shown first
+    bars = ui.figures(at)[0]["data"][0]
+    assert bars["x"] == ["alone", "proportional", "Shapley", "nucleolus"]
+    alone, proportional, shapley, nucleolus = ui.numbers(bars["y"])
+    assert [alone, shapley, nucleolus] == pytest.approx(
+        [mine["standalone"], mine["shapley"], mine["nucleolus"]], rel=1e-6)
+    # proportional: the share of the plan the page shows (an equally cheap plan may split
+    # differently from the one the game solved)
+    assert ui.full_units(proportional) == ui.metric(at, "Its cost in the pool")
+
+
+def test_the_answers_are_kept_for_the_session_and_workbook(small):
+    at = opened(small)
+    at.button(key="fair_compute").click().run()
+    first = at.session_state[page.SHARES_KEY][1]
+    at.run()  # a rerun shows the same answer without solving again
+    assert at.session_state[page.SHARES_KEY][1] is first
+    assert not [b for b in at.button if b.key == "fair_compute"]
+
+
+def test_a_game_above_the_exact_limit_is_sampled():
+    at = ui.open_page(ui.app(), "fair_shares")  # the demo: 12 partners, exact possible
+    ui.no_exception(at)
+    how = at.radio[0]
+    assert how.value == "every coalition (exact)" and not how.disabled
+    assert any("4,095 coalitions" in c for c in ui.texts(at.caption))
