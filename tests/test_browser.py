@@ -207,7 +207,7 @@ def choose(tab, label: str, text: str) -> None:
                       has_text=label).first
     box.locator("input").first.click()
     tab.keyboard.type(text)
-    tab.keyboard.press("Enter")
+    tab.get_by_role("option").filter(has_text=text).first.click()  # once the list shows it
     tab.keyboard.press("Escape")
     settle(tab)
 
@@ -221,6 +221,16 @@ def solve_and_save(tab, name: str) -> None:
     settle(tab)
 
 
+@pytest.fixture
+def shot_on_failure(page, artifacts, request):
+    """A screenshot of the page when the test fails (in the artefacts folder)."""
+    failed = request.session.testsfailed
+    yield
+    if request.session.testsfailed > failed:  # the call's failure is counted before teardown
+        screenshot(page, artifacts / f"failed-{request.node.name}.png")
+
+
+@pytest.mark.usefixtures("shot_on_failure")
 def test_scenarios_are_saved_survive_a_reload_and_are_compared(page, artifacts):
     page.reload()  # a new session: back on the demo
     page.locator("h1").first.wait_for()
