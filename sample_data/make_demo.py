@@ -51,17 +51,21 @@ PARTNERS = [
 EU_PARTNERS = ("DE", "FR", "PL", "IT", "NL", "ES")
 
 # --------------------------------------------------------------------------- items
-# id, name, unit, category, shortfall_penalty (EUR per unit; None = demand is hard)
+# id, name, unit, category, shortfall_penalty (EUR per unit; None = demand is hard),
+# whole_units ("yes": bought one by one, delivered in whole units; None = no). Short-range
+# missiles are ordered by the lot here: with whole units too, proving the price of their N-1
+# rule takes HiGHS about 50 s instead of 2 s (docs/demo.md).
 ITEMS = [
-    ("shell155", "155 mm artillery shell", "round", "ammunition", None),
-    ("tank120", "120 mm tank round", "round", "ammunition", None),
-    ("sram", "Short-range air-defence interceptor", "missile", "air_defence", None),
-    ("lram", "Long-range air-defence interceptor", "missile", "air_defence", None),
-    ("cuas", "Counter-drone interceptor", "interceptor", "air_defence", 180_000),
-    ("loiter", "Loitering munition (anti-armour)", "munition", "drones", None),
-    ("fpv", "Small FPV drone", "drone", "drones", 1_500),
-    ("radio", "Secure tactical radio", "set", "equipment", None),
-    ("nvg", "Night-vision set", "set", "equipment", None),
+    ("shell155", "155 mm artillery shell", "round", "ammunition", None, None),
+    ("shell155k", "155 mm artillery shell (Korean qualification)", "round", "ammunition", None, None),
+    ("tank120", "120 mm tank round", "round", "ammunition", None, None),
+    ("sram", "Short-range air-defence interceptor", "missile", "air_defence", None, None),
+    ("lram", "Long-range air-defence interceptor", "missile", "air_defence", None, "yes"),
+    ("cuas", "Counter-drone interceptor", "interceptor", "air_defence", 180_000, "yes"),
+    ("loiter", "Loitering munition (anti-armour)", "munition", "drones", None, "yes"),
+    ("fpv", "Small FPV drone", "drone", "drones", 1_500, None),
+    ("radio", "Secure tactical radio", "set", "equipment", None, "yes"),
+    ("nvg", "Night-vision set", "set", "equipment", None, "yes"),
 ]
 
 # --------------------------------------------------------------------------- suppliers
@@ -84,6 +88,14 @@ SUPPLIERS = [
     ("JP_KIT", "Kitakami Heavy Industries", "JP", None),
 ]
 
+# Chance each supplier fails over the horizon (Suppliers.failure_probability, read by
+# `procure disrupt`): a new plant ramping up and single-site missile lines are the riskiest.
+FAILURE = {
+    "DE_RHW": 0.03, "DE_ELB": 0.12, "FR_AQU": 0.05, "PL_VIS": 0.04, "PL_MAZ": 0.08,
+    "CZ_MOR": 0.04, "IT_ADR": 0.03, "NO_FJD": 0.05, "GB_THM": 0.04, "US_RED": 0.06,
+    "US_LIB": 0.04, "US_MSA": 0.08, "US_HBR": 0.03, "KR_HAN": 0.05, "JP_KIT": 0.04,
+}
+
 # --------------------------------------------------------------------------- offers
 # supplier, item, unit_price, capacity/period, capacity_use, min_order, setup_cost,
 # first_period, discount.  None = blank (SPEC default).
@@ -98,6 +110,7 @@ OFFERS = [
     ("US_LIB", "shell155", 5_800, 80_000, None, 60_000, None, 2027, None),
     ("US_LIB", "tank120", 7_600, 25_000, None, None, None, 2027, None),
     ("KR_HAN", "shell155", 4_300, 150_000, None, None, None, None, "all_units"),
+    ("KR_HAN", "shell155k", 4_100, 60_000, None, None, None, None, "all_units"),
     ("KR_HAN", "tank120", 6_900, 30_000, None, None, None, None, None),
     ("JP_KIT", "shell155", 9_500, 15_000, None, None, None, None, None),
     # air defence
@@ -131,6 +144,27 @@ OFFERS = [
     ("JP_KIT", "nvg", 8_800, 4_000, None, None, None, None, None),
 ]
 
+# Surge (Offers.surge): extra units per year an offer can deliver in a crisis on top of
+# what the plan buys (extra shifts, stock drawn down), within its capacity; about 10-25 %
+# of a line's yearly capacity for ammunition and equipment, 5-10 % for missile lines,
+# more for drones. Only the N-1 rules use it.
+SURGE = {
+    ("DE_RHW", "shell155"): 15_000, ("DE_ELB", "shell155"): 30_000, ("PL_VIS", "shell155"): 10_000,
+    ("CZ_MOR", "shell155"): 15_000, ("US_LIB", "shell155"): 10_000, ("KR_HAN", "shell155"): 25_000,
+    ("KR_HAN", "shell155k"): 10_000, ("JP_KIT", "shell155"): 2_000,
+    ("DE_RHW", "tank120"): 3_000, ("PL_VIS", "tank120"): 2_000, ("US_LIB", "tank120"): 3_000,
+    ("KR_HAN", "tank120"): 3_000,
+    ("FR_AQU", "sram"): 100, ("NO_FJD", "sram"): 40, ("GB_THM", "sram"): 50, ("US_RED", "sram"): 60,
+    ("KR_HAN", "sram"): 40, ("JP_KIT", "sram"): 20,
+    ("FR_AQU", "lram"): 10, ("US_RED", "lram"): 15, ("JP_KIT", "lram"): 5,
+    ("NO_FJD", "cuas"): 300, ("GB_THM", "cuas"): 300, ("US_MSA", "cuas"): 500, ("PL_MAZ", "cuas"): 200,
+    ("PL_MAZ", "loiter"): 300, ("US_MSA", "loiter"): 400, ("KR_HAN", "loiter"): 150,
+    ("GB_THM", "loiter"): 100,
+    ("PL_MAZ", "fpv"): 15_000, ("US_MSA", "fpv"): 20_000, ("GB_THM", "fpv"): 10_000,
+    ("IT_ADR", "radio"): 1_500, ("US_HBR", "radio"): 2_500, ("JP_KIT", "radio"): 300,
+    ("IT_ADR", "nvg"): 2_000, ("US_HBR", "nvg"): 5_000, ("JP_KIT", "nvg"): 500,
+}
+
 # Per-period capacity overrides (ramp-ups): supplier, item, {period: capacity}
 CAPACITY = [
     # the new shell plant ramps 25k -> 350k rounds a year
@@ -148,31 +182,34 @@ PRICE_TIERS = [
     ("DE_ELB", "shell155", 380_000, 5_035),  # 95 %
     ("DE_ELB", "shell155", 500_000, 4_770),  # 90 %
     ("KR_HAN", "shell155", 500_000, 3_870),  # 90 %
+    ("KR_HAN", "shell155k", 180_000, 3_690),  # 90 %: Korea alone orders about 137,000
     ("US_RED", "lram", 700, 4_140_000),  # 90 %
     ("GB_THM", "fpv", 130_000, 504),  # incremental: units beyond 130,000 at 90 %
 ]
 
 # --------------------------------------------------------------------------- demand
 # Yearly base demand per partner (units per year); multiplied by the item's profile.
-ITEM_ORDER = ("shell155", "tank120", "sram", "lram", "cuas", "loiter", "fpv", "radio", "nvg")
+ITEM_ORDER = ("shell155", "shell155k", "tank120", "sram", "lram", "cuas", "loiter", "fpv", "radio",
+              "nvg")
 BASE_DEMAND = {
-    #        shell155 tank120 sram lram cuas loiter   fpv radio   nvg
-    "DE": (60_000, 12_000, 300, 40, 400, 300, 16_000, 4_000, 8_000),
-    "FR": (36_000, 3_000, 200, 30, 300, 200, 10_000, 3_000, 5_000),
-    "PL": (48_000, 15_000, 400, 60, 600, 600, 24_000, 2_500, 6_000),
-    "IT": (24_000, 5_000, 150, 20, 200, 150, 6_000, 2_000, 3_000),
-    "NL": (12_000, 0, 100, 16, 200, 150, 8_000, 1_500, 2_000),
-    "ES": (18_000, 4_000, 120, 12, 150, 100, 5_000, 1_500, 3_000),
-    "NO": (9_000, 3_000, 80, 12, 200, 100, 5_000, 800, 1_500),
-    "GB": (30_000, 6_000, 200, 0, 300, 300, 12_000, 2_000, 4_000),
-    "US": (40_000, 0, 0, 0, 500, 500, 16_000, 0, 0),
-    "JP": (12_000, 4_000, 150, 30, 200, 100, 4_000, 1_500, 3_000),
-    "KR": (24_000, 8_000, 100, 24, 200, 200, 6_000, 1_000, 3_000),
-    "AU": (10_000, 3_000, 80, 12, 200, 200, 6_000, 1_200, 2_000),
+    #       shell155 shell155k tank120 sram lram cuas loiter   fpv radio   nvg
+    "DE": (60_000, 0, 12_000, 300, 40, 400, 300, 16_000, 4_000, 8_000),
+    "FR": (36_000, 0, 3_000, 200, 30, 300, 200, 10_000, 3_000, 5_000),
+    "PL": (48_000, 0, 15_000, 400, 60, 600, 600, 24_000, 2_500, 6_000),
+    "IT": (24_000, 0, 5_000, 150, 20, 200, 150, 6_000, 2_000, 3_000),
+    "NL": (12_000, 0, 0, 100, 16, 200, 150, 8_000, 1_500, 2_000),
+    "ES": (18_000, 0, 4_000, 120, 12, 150, 100, 5_000, 1_500, 3_000),
+    "NO": (9_000, 0, 3_000, 80, 12, 200, 100, 5_000, 800, 1_500),
+    "GB": (30_000, 0, 6_000, 200, 0, 300, 300, 12_000, 2_000, 4_000),
+    "US": (40_000, 0, 0, 0, 0, 500, 500, 16_000, 0, 0),
+    "JP": (12_000, 0, 4_000, 150, 30, 200, 100, 4_000, 1_500, 3_000),
+    "KR": (0, 24_000, 8_000, 100, 24, 200, 200, 6_000, 1_000, 3_000),
+    "AU": (10_000, 0, 3_000, 80, 12, 200, 200, 6_000, 1_200, 2_000),
 }
 # Yearly profile (2026..2030) and rounding step per item.
 PROFILE = {
     "shell155": ((0.85, 1.0, 1.2, 1.3, 1.3), 500),
+    "shell155k": ((0.85, 1.0, 1.2, 1.3, 1.3), 500),
     "tank120": ((0.9, 1.0, 1.0, 1.0, 1.0), 100),
     "sram": ((0.8, 1.0, 1.1, 1.2, 1.2), 1),
     "lram": ((0.6, 0.9, 1.1, 1.2, 1.2), 1),
@@ -201,6 +238,7 @@ def distance_class(a: str, b: str) -> int:
 TRANSPORT_COST = {
     "": (120, 350, 700),
     "shell155": (40, 160, 280),
+    "shell155k": (40, 160, 280),
     "fpv": (15, 40, 70),
 }
 
@@ -211,6 +249,15 @@ NATO = ("AL", "BE", "BG", "CA", "HR", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", 
         "IT", "LV", "LT", "LU", "ME", "NL", "MK", "NO", "PL", "PT", "RO", "SK", "SI", "ES",
         "SE", "TR", "GB", "US")
 INDO_PACIFIC = ("AU", "JP", "KR", "NZ")
+
+# --------------------------------------------------------------------------- substitutes
+# item demanded, substitute accepted one for one, partner (None = every partner).
+# Korea fields Korean-qualified 155 mm shells (shell155k, Hanbit's K-line); Australia has
+# qualified them for its guns, so its 155 mm demand may be met with them: Korea's and
+# Australia's orders together reach the K-line's tier, which Korea alone does not.
+SUBSTITUTES = [
+    ("shell155", "shell155k", "AU"),
+]
 
 # --------------------------------------------------------------------------- rules
 # rule, partner, item, group, share, quantity, name
@@ -237,6 +284,8 @@ RULES = [
      "Poland: 50 % of ammunition value to Polish industry"),
     ("min_quantity", "NO", "cuas", "NO_FJD", None, 600,
      "Norway: keep the Fjord counter-drone line warm (>= 600)"),
+    ("n_minus_1", None, "sram", None, 0.1, None,
+     "N-1: short-range interceptors, <= 10 % unmet without any one supplier"),
 ]
 
 SETTINGS = [("currency", "EUR"), ("time_limit", 60)]
@@ -285,10 +334,13 @@ def tables() -> dict[str, tuple[list[str], list[tuple]]]:
     return {
         "Partners": (["partner", "name", "country", "budget"],
                      [(p, n, p, b) for p, n, b in PARTNERS]),
-        "Items": (["item", "name", "unit", "category", "shortfall_penalty"], list(ITEMS)),
-        "Suppliers": (["supplier", "name", "country", "capacity"], list(SUPPLIERS)),
+        "Items": (["item", "name", "unit", "category", "shortfall_penalty", "whole_units"],
+                  list(ITEMS)),
+        "Suppliers": (["supplier", "name", "country", "capacity", "failure_probability"],
+                      [(*row, FAILURE.get(row[0])) for row in SUPPLIERS]),
         "Offers": (["supplier", "item", "unit_price", "capacity", "capacity_use", "min_order",
-                    "setup_cost", "first_period", "discount"], list(OFFERS)),
+                    "setup_cost", "first_period", "discount", "surge"],
+                   [(*row, SURGE.get((row[0], row[1]))) for row in OFFERS]),
         "Demand": (["partner", "item", "period", "quantity"], demand_rows()),
         "Capacity": (["supplier", "item", "period", "capacity"],
                      [(s, i, t, c) for s, i, caps in CAPACITY for t, c in caps.items()]),
@@ -297,6 +349,7 @@ def tables() -> dict[str, tuple[list[str], list[tuple]]]:
         "Blocs": (["bloc", "country"],
                   [("EU", c) for c in EU] + [("NATO", c) for c in NATO]
                   + [("IndoPacific", c) for c in INDO_PACIFIC]),
+        "Substitutes": (["item", "substitute", "partner"], list(SUBSTITUTES)),
         "Rules": (["rule", "partner", "item", "group", "share", "quantity", "name"], list(RULES)),
         "Settings": (["key", "value"], list(SETTINGS)),
     }

@@ -64,7 +64,7 @@ def test_packaged_copy_matches_sample():
 def test_workbook_has_every_spec_sheet_with_bold_headers(generated):
     wb = load_workbook(generated)
     expected = ["Partners", "Items", "Suppliers", "Offers", "Demand", "Capacity",
-                "PriceTiers", "Transport", "Blocs", "Rules", "Settings"]
+                "PriceTiers", "Transport", "Blocs", "Substitutes", "Rules", "Settings"]
     assert wb.sheetnames == expected
     for ws in wb.worksheets:
         assert all(c.font.bold for c in ws[1]), ws.title
@@ -156,3 +156,29 @@ def test_demo_single_partners_are_feasible():
         total += result.total_cost
     grand = procure.solve(data).total_cost
     assert math.isfinite(total) and grand < total  # pooling saves money
+
+
+def test_demo_security_and_standards(solved):
+    """The demo's N-1 rule on short-range interceptors binds (without some supplier exactly
+    10 % goes unmet); Australia takes Korean-qualified shells for its 155 mm demand, and
+    Korea's and Australia's orders together reach the K-line's tier; whole-unit items are
+    delivered in whole units."""
+    _, result = solved
+    from procure.datasets import load_demo
+
+    data = load_demo()
+    n1 = result.rules[result.rules["rule"] == "n_minus_1"]
+    assert len(n1) >= 3 and n1["binds"].any()
+    assert (n1["achieved"] <= 0.1 + 1e-9).all()
+    a = result.allocation
+    au = a[(a["partner"] == "AU") & (a["demand_item"] == "shell155")]
+    assert (au["item"] == "shell155k").any()
+    offers = result.offers.set_index(["supplier", "item"])
+    assert offers.at[("KR_HAN", "shell155k"), "tier_min_quantity"] > 0
+    korea = data.demand.loc[data.demand["item"] == "shell155k", "quantity"].sum()
+    assert korea < offers.at[("KR_HAN", "shell155k"), "tier_min_quantity"]  # Korea alone: no tier
+    whole = set(data.items.loc[data.items["whole_units"], "item"])
+    assert {"lram", "radio"} <= whole
+    q = a.loc[a["item"].isin(whole), "quantity"]
+    assert (q == q.round()).all()
+    assert (data.offers["surge"] > 0).sum() >= 20

@@ -110,6 +110,15 @@ def test_impossible_requirement_is_diagnosed():
     assert conflict.kind == "rule" and conflict.row == 2 and conflict.amount == pytest.approx(100.0)
     assert "N-1 x" in conflict.message and ("without A" in conflict.message or "without B" in conflict.message)
     assert "lack 100" in result.message
+    # the same beside a large unrelated demand (the diagnosis bounds re-covery deliveries by
+    # their own demand, not by every delivery's: the 100 units stay visible)
+    big = tiny(offers=[dict(supplier="A", item="x", unit_price=10),
+                       dict(supplier="B", item="x", unit_price=12),
+                       dict(supplier="A", item="z", unit_price=1)],
+               demand=[("P", "x", 1, 100), ("P", "z", 1, 5_000_000), ("Q", "z", 1, 5_000_000)],
+               rules=[rule("n_minus_1", item="x", share=0, name="N-1 x")])
+    (conflict,) = procure.solve(big).diagnosis.conflicts
+    assert conflict.kind == "rule" and conflict.amount == pytest.approx(100.0)
 
 
 def test_whole_contingency_without_any_other_supplier():
@@ -219,3 +228,70 @@ def test_model_grows_by_one_recovery_block_per_supplier_in_scope():
     # without the rule: no re-covery at all
     plain = procure.build_model(three_suppliers(None))
     assert plain.variables["n1_recourse"].size == 0 and plain.num_rows == model.num_rows - 14
+
+
+def _bounds_cost(data, factors: dict[str, float]) -> float:
+    """The grand model with suppliers' capacities scaled by bounds alone (deliveries of a
+    removed supplier fixed at 0, capacity rows scaled) and the re-coveries adjusted by
+    ``resilience.supplier_recourse_bounds``."""
+    from procure.engine.backends import new_highs, pass_model, read_highs
+    from procure.engine.model import resilience
+
+    model = procure.build_model(data)
+    ctx = model.extras["context"]
+    factor = data.suppliers["supplier"].map(factors).fillna(1.0).to_numpy(dtype=float)
+    col_upper, row_lower, row_upper = model.col_upper.copy(), model.row_lower.copy(), model.row_upper.copy()
+    xb = model.variables["x"]
+    col_upper[xb.start:xb.stop][factor[ctx.x["supplier"].cat.codes.to_numpy()] <= 0] = 0.0
+    for name in ("offer_capacity", "shared_capacity"):
+        block = model.constraints[name]
+        f = block.index["supplier"].map(dict(zip(data.suppliers["supplier"], factor, strict=True)))
+        row_upper[block.start:block.stop] *= f.to_numpy(dtype=float)
+    resilience.supplier_recourse_bounds(model, factor, col_upper, row_lower, row_upper)
+    h = new_highs()
+    pass_model(h, model)
+    import numpy as _np
+    h.changeColsBounds(model.num_cols, _np.arange(model.num_cols, dtype=_np.int32), model.col_lower, col_upper)
+    h.changeRowsBounds(model.num_rows, _np.arange(model.num_rows, dtype=_np.int32), row_lower, row_upper)
+    h.setOptionValue("mip_rel_gap", 0.0)
+    h.run()
+    out = read_highs(h, model, 0.0)
+    return out.objective if out.status.has_plan else float("nan")
+
+
+def _literal_cost(data, factors: dict[str, float]) -> float:
+    offers = data.offers.copy()
+    f = offers["supplier"].map(factors).fillna(1.0)
+    offers["capacity"] = offers["capacity"] * f
+    suppliers = data.suppliers.assign(capacity=data.suppliers["capacity"] * data.suppliers[
+        "supplier"].map(factors).fillna(1.0))
+    gone = [s for s, v in factors.items() if v == 0]
+    variant = data.replace(offers=offers[~offers["supplier"].isin(gone)].reset_index(drop=True),
+                           suppliers=suppliers)
+    result = procure.solve(variant, mip_gap=0.0, diagnose=False)
+    return result.total_cost if result.has_plan else float("nan")
+
+
+@pytest.mark.parametrize("factors", [{"A": 0.0}, {"B": 0.0}, {"B": 0.5}, {"C": 0.0}, {"A": 0.0, "C": 0.0}])
+def test_supplier_removed_or_scaled_by_bounds_equals_literal(factors):
+    """A stress test removes a supplier (or scales its capacity) by bounds on the grand model:
+    its re-covery deliveries go too (its surge with it), re-covery capacity rows scale, and a
+    contingency that only loses removed suppliers is no contingency any more."""
+    data = three_suppliers(0.4, b_shared=80)
+    want = _literal_cost(data, factors)
+    got = _bounds_cost(data, factors)
+    if np.isnan(want):
+        assert np.isnan(got)
+    else:
+        assert got == pytest.approx(want, rel=1e-9)
+
+
+def test_removing_the_only_supplier_leaves_no_contingency():
+    """y (shortfall penalty 50) has one supplier, A, and an N-1 rule of 50 %: as it stands the
+    plan cannot be N-1 secure (without A nothing is re-covered). With A removed the variant has
+    no contingency left: all 10 go short at 50 each, by bounds as literally."""
+    data = tiny(offers=[dict(supplier="A", item="y", unit_price=10)], demand=[("P", "y", 1, 10)],
+                items={"y": {"shortfall_penalty": 50}}, rules=[rule("n_minus_1", share=0.5)])
+    assert procure.solve(data).status == procure.Status.INFEASIBLE
+    assert _literal_cost(data, {"A": 0.0}) == pytest.approx(500.0)
+    assert _bounds_cost(data, {"A": 0.0}) == pytest.approx(500.0)

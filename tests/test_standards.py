@@ -220,3 +220,67 @@ def test_demand_row_sums_over_accepted_items():
     cols = model.matrix.tocsr()[fr_row].indices
     delivered = {model.variables["x"].index["item"].iat[c - xb.start] for c in cols}
     assert delivered == {"shellA", "shellB"}
+
+
+def test_a_removed_partners_substitutes_rows_go_with_it():
+    """A scenario removing FR drops FR's own Substitutes rows; a row for every partner stays."""
+    data = tiny(
+        offers=[dict(supplier="S1", item="shellA", unit_price=10),
+                dict(supplier="S2", item="shellB", unit_price=10)],
+        demand=[("DE", "shellA", 1, 60), ("FR", "shellB", 1, 60)],
+        substitutes=[("shellB", "shellA", "FR"), ("shellA", "shellB", None)],
+    )
+    out = procure.Scenario(base=data, name="FR leaves", remove_partners=["FR"]).apply()
+    assert out.substitutes[["item", "substitute"]].values.tolist() == [["shellA", "shellB"]]
+    assert out.substitutes["partner"].isna().all()
+    assert list(out.substitutes["source_row"]) == [3]
+
+
+def _rounding_case(partners: int = 6) -> procure.ProcureData:
+    """Each partner needs 37 whole x (A in the EU at 100, B at 60; >= 50 % of x's value from
+    the EU, so 1.125 x 37 / 3 = 13.875 from A: fractional) and a bulk item worth about
+    1.4e9 in all: rounding A up to 14 units costs 40 per partner, a few 1e-8 of the total."""
+    demand = []
+    for k in range(partners):
+        demand += [(f"P{k}", "x", 1, 37), (f"P{k}", "bulk", 1, 1_000_000)]
+    return tiny(
+        offers=[dict(supplier="A", item="x", unit_price=100), dict(supplier="B", item="x", unit_price=60),
+                dict(supplier="A", item="bulk", unit_price=230)],
+        demand=demand,
+        items={"x": {"whole_units": "yes"}},
+        suppliers={"A": "FR", "B": "US"},
+        blocs=[("EU", "FR")],
+        rules=[rule("min_value_share", partner=f"P{k}", item="x", group="EU", share=0.5)
+               for k in range(partners)],
+    )
+
+
+def test_whole_units_proven_against_the_relaxation():
+    """The relaxation (x fractional) costs 13.875 x 100 + 23.125 x 60 = 2,775 per partner for x;
+    whole: 14 from A and 23 from B, 1,400 + 1,380 = 2,780. The plan found by rounding the
+    relaxation is proven optimal against the relaxation's bound (gap 5 x 6 / 1.38e9 = 2e-8),
+    and it is the whole-unit optimum HiGHS's own MIP search finds."""
+    from procure.engine.backends import solve_highs
+    from procure.engine.whole_units import solve_with_whole_units
+
+    data = _rounding_case()
+    result = solved(data)
+    assert result.status == procure.Status.OPTIMAL
+    assert result.total_cost == pytest.approx(6 * (2780 + 230e6), rel=1e-12)
+    assert qty(result, item="x", supplier="A") == 6 * 14
+    model = procure.build_model(data)
+    mine = solve_with_whole_units(model)
+    assert mine.bound == pytest.approx(6 * (2775 + 230e6), rel=1e-12)  # the relaxation's
+    assert mine.detail.startswith("whole units")
+    full = solve_highs(model, mip_gap=0.0)
+    assert mine.objective == pytest.approx(full.objective, rel=1e-9)
+
+
+def test_whole_units_fall_back_to_the_full_search_when_rounding_is_not_close():
+    """The value-share case alone: the relaxation's 225 is far below the whole optimum 260
+    (13 %), so no rounding can be proven: HiGHS's MIP search decides, and proves 260."""
+    from procure.engine.whole_units import solve_with_whole_units
+
+    out = solve_with_whole_units(procure.build_model(value_share_case(True)))
+    assert out.status == procure.Status.OPTIMAL and out.objective == pytest.approx(260.0)
+    assert not out.detail.startswith("whole units")

@@ -274,6 +274,11 @@ def _column_bounds(model: Model) -> np.ndarray:
         # T_r is a sum of deliveries times weights: bounded by the same sum of bounds
         price = ctx.x["base_price"].to_numpy()
         ub[total.start:total.stop] = float(np.sum(ctx.x["upper"].to_numpy() * np.maximum(price, 1.0)))
+    recourse = model.variables.get("n1_recourse")
+    if recourse is not None and recourse.size:
+        # an N-1 re-covery delivery never exceeds the demand row it serves
+        rows = recourse.index["x_row"].to_numpy(dtype=np.int64)
+        ub[recourse.start:recourse.stop] = ctx.x["demand"].to_numpy(dtype=float)[rows]
     ub[~np.isfinite(ub)] = float(ctx.x["upper"].sum()) if len(ctx.x) else 0.0
     return ub
 

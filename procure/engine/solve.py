@@ -16,6 +16,7 @@ from procure.engine.backends import (
 from procure.engine.model import Model, build_model
 from procure.engine.results import Result, make_result
 from procure.engine.status import Status
+from procure.engine.whole_units import solve_with_whole_units
 
 SOLVERS = ("highs", "cbc")
 
@@ -127,8 +128,9 @@ def solve_model(model: Model, *, time_limit=None, mip_gap=None, solver="highs", 
     if model.num_cols == 0 or len(empty_rows_that_fail(model)):
         return solve_without_columns(model, solver)
     if solver == "highs":
-        return solve_highs(model, time_limit=time_limit, mip_gap=mip_gap, verbose=verbose,
-                           threads=threads)
+        # whole-unit deliveries: through their relaxation first (procure.engine.whole_units)
+        return solve_with_whole_units(model, time_limit=time_limit, mip_gap=mip_gap,
+                                      verbose=verbose, threads=threads)
     from procure.engine.pulp_door import solve_with_pulp
 
     return settle_status(solve_with_pulp(model, solver=solver, time_limit=time_limit,

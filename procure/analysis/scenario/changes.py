@@ -140,7 +140,10 @@ def remove_partners(rep: Reporter, data: ProcureData, partners: list[str]) -> Pr
         rep.add("remove_partners", partners, "removes every partner: nothing is left to buy",
                 "keep at least one partner")
         return data
-    return coalition_data(data, stay)
+    out = coalition_data(data, stay)
+    # a removed partner's own Substitutes rows go with it (rows for every partner stay)
+    subs = out.substitutes
+    return out.replace(substitutes=subs[~subs["partner"].isin(set(partners))].reset_index(drop=True))
 
 
 def rules_off(data: ProcureData, rows: Iterable[int]) -> ProcureData:

@@ -235,6 +235,7 @@ def add_n_minus_1(b: ModelBuilder, ctx: BuildContext) -> None:
                    else ["rule_pos", "lost", "supplier", "item", "period", "partner"])
         blocks[name].commit(b, name, columns)
     b.extras["n_minus_1"] = _cover_extras(ctx, cover_meta)
+    b.extras["n_minus_1"]["cover_lost"] = _lost_matrix(layouts, n_suppliers)
 
 
 def _meta(rule_pos, lost, supplier, item, period, partner=None) -> pd.DataFrame:
@@ -320,6 +321,12 @@ def _shared_rows(out: _Rows, ctx, rule_pos, labels, r, rows, jj, kk, surging, ou
               _periods(ctx, t_pos)),
         np.concatenate([row_of, o_row]), np.concatenate([r[member], x_cols[o_pos]]),
         np.concatenate([use[rows[sel_j]], use[o_pos]]), -np.inf, shared[s_code])
+
+
+def _lost_matrix(layouts, n_suppliers: int) -> np.ndarray:
+    """Per cover row, the suppliers its contingency loses (bool, cover rows x suppliers)."""
+    parts = [lay["lost"] for lay in layouts]
+    return np.concatenate(parts) if parts else np.zeros((0, n_suppliers), dtype=bool)
 
 
 def _cover_extras(ctx: BuildContext, cover_meta) -> dict:
@@ -432,3 +439,33 @@ def report(model, values: np.ndarray, row_dual: np.ndarray | None) -> pd.DataFra
         "binds": np.abs(unmet - tolerated) <= 1e-6 * np.maximum(1.0, demand),
         "dual": dual,
     })
+
+
+def supplier_recourse_bounds(model, factor: np.ndarray, col_upper: np.ndarray,
+                             row_lower: np.ndarray, row_upper: np.ndarray) -> None:
+    """Suppliers' capacities scaled by ``factor`` (one per supplier of ``data.suppliers``,
+    in [0, 1]; 0: every offer of the supplier removed), in place, as the variant's own model
+    would have them: a removed supplier's re-covery deliveries fixed at 0 (its surge is gone
+    with it), the re-covery capacity rows (``n1_capacity``, ``n1_shared``) scaled, and the
+    cover row of a contingency that loses only removed suppliers freed (with their offers
+    gone they are no contingency of the variant's own model)."""
+    rb = model.variables.get("n1_recourse")
+    if rb is None or (rb.size == 0 and model.constraints["n1_cover"].size == 0):
+        return
+    factor = np.asarray(factor, dtype=float)
+    ctx = model.extras["context"]
+    x_rows = rb.index["x_row"].to_numpy(dtype=np.int64)
+    supplier = ctx.x["supplier"].cat.codes.to_numpy()[x_rows]
+    col_upper[rb.start:rb.stop][factor[supplier] <= 0] = 0.0
+    codes = {s: k for k, s in enumerate(ctx.data.suppliers["supplier"])}
+    for name, column in (("n1_capacity", "supplier"), ("n1_shared", "supplier")):
+        block = model.constraints[name]
+        if block.size:
+            f = factor[block.index[column].map(codes).to_numpy(dtype=np.int64)]
+            row_upper[block.start:block.stop] = model.row_upper[block.start:block.stop] * f
+    cover = model.constraints["n1_cover"]
+    lost = model.extras["n_minus_1"]["cover_lost"]
+    if cover.size:
+        removed = factor <= 0
+        gone = ~(lost & ~removed[None, :]).any(axis=1)
+        row_lower[cover.start:cover.stop][gone] = -np.inf
