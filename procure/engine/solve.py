@@ -10,7 +10,6 @@ from procure.data.tables import ProcureData
 from procure.engine.backends import (
     empty_rows_that_fail,
     settle_status,
-    solve_highs,
     solve_without_columns,
 )
 from procure.engine.model import Model, build_model
