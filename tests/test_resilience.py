@@ -6,6 +6,7 @@ turn and solving the re-covery LP independently from the output tables (tests/re
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import procure
@@ -247,7 +248,7 @@ def _bounds_cost(data, factors: dict[str, float]) -> float:
         block = model.constraints[name]
         f = block.index["supplier"].map(dict(zip(data.suppliers["supplier"], factor, strict=True)))
         row_upper[block.start:block.stop] *= f.to_numpy(dtype=float)
-    resilience.supplier_recourse_bounds(model, factor, col_upper, row_lower, row_upper)
+    resilience.supplier_recourse_bounds(model, factor, factor == 0, col_upper, row_lower, row_upper)
     h = new_highs()
     pass_model(h, model)
     import numpy as _np
@@ -295,3 +296,84 @@ def test_removing_the_only_supplier_leaves_no_contingency():
     assert procure.solve(data).status == procure.Status.INFEASIBLE
     assert _literal_cost(data, {"A": 0.0}) == pytest.approx(500.0)
     assert _bounds_cost(data, {"A": 0.0}) == pytest.approx(500.0)
+
+
+# --------------------------------------------------------------------------- run-time check
+
+
+def test_run_time_check_catches_a_plan_that_is_not_n_minus_1_secure():
+    """The secure plan (A 50, C 50) passes the check; moved to A 60, C 40 it no longer
+    survives the loss of A (C 40 + B's surge 50 = 90: 10 unmet, none tolerated) and the check
+    names the rule and the supplier lost."""
+    import dataclasses
+
+    from procure.engine.check import check_plan
+
+    data = three_suppliers(0.0)
+    result = solved(data)
+    assert result.check.ok and "n_minus_1" in result.check.families
+    a = result.allocation.copy()
+    a.loc[a["supplier"] == "A", "quantity"] = 60.0
+    a.loc[a["supplier"] == "C", "quantity"] = 40.0
+    a["cost"] = a["quantity"] * a["unit_price"]
+    table = check_plan(data, dataclasses.replace(result, allocation=a)).table()
+    n1 = table[table["family"] == "n_minus_1"]
+    assert list(n1["subject"]) == ["Rules!2 'N-1 x' without A"]
+    assert n1["amount"].iloc[0] == pytest.approx(10.0)
+
+
+def test_run_time_check_catches_a_fractional_whole_unit_delivery():
+    import dataclasses
+
+    from procure.engine.check import check_plan
+
+    data = tiny(offers=[dict(supplier="A", item="x", unit_price=10), dict(supplier="B", item="x", unit_price=10)],
+                demand=[("P", "x", 1, 4)], items={"x": {"whole_units": "yes"}})
+    result = solved(data)
+    a = pd.concat([result.allocation, result.allocation], ignore_index=True)
+    a["quantity"] = [2.5, 1.5]
+    a["supplier"] = ["A", "B"]
+    a["cost"] = a["quantity"] * a["unit_price"]
+    table = check_plan(data, dataclasses.replace(result, allocation=a)).table()
+    whole = table[table["family"] == "whole_units"]
+    assert len(whole) == 2 and whole["amount"].tolist() == pytest.approx([0.5, 0.5])
+
+
+@pytest.mark.parametrize("seed", [1, 6])
+def test_many_engine_removes_and_scales_suppliers_under_n_minus_1_by_bounds(seed):
+    """Stress-test variants (a supplier removed, capacities scaled, 0 included) of instances
+    with N-1 rules run on the grand model by bounds and equal their literal models."""
+    from procure.analysis.many import Variant, solve_variants
+
+    try:
+        from tests.test_many import literal
+    except ImportError:  # tests/ is not a package
+        from test_many import literal
+
+    tables = generate(partners=3, items=3, offers_per_item=3, periods=2, rule_density=1.0,
+                      shared_capacity=seed % 2 == 0, n_minus_1=True, surge=True,
+                      substitutes=seed % 2 == 1, seed=seed)
+    data = procure.validate_tables(tables)
+    suppliers = list(data.suppliers["supplier"])
+    variants = ([Variant(("off", s), suppliers_off={s}) for s in suppliers[:3]]
+                + [Variant(("cap", s), capacity={s: f}) for s, f in zip(suppliers[:3], (0.0, 0.3, 0.7), strict=True)])
+    table = solve_variants(data, variants, mip_gap=1e-9)
+    assert set(table["path"]) <= {"bounds", "mip"}
+    for variant, status, cost in zip(variants, table["status"], table["cost"], strict=True):
+        want_status, want = literal(data, variant)
+        assert status == want_status, variant
+        assert (np.isnan(cost) and np.isnan(want)) or cost == pytest.approx(want, rel=1e-6), variant
+
+
+def test_capacity_factor_zero_on_an_unlimited_offer_delivers_nothing():
+    """A capacity factor of 0 loses the supplier (SPEC section 6), unlimited offers included:
+    the variant's own data give A's unlimited offer a capacity of 0, as the bounds do."""
+    from procure.analysis.many import Variant, solve_variants
+
+    data = tiny(offers=[dict(supplier="A", item="x", unit_price=10), dict(supplier="B", item="x", unit_price=12)],
+                demand=[("P", "x", 1, 10)])
+    variant = Variant("A lost", capacity={"A": 0.0})
+    own = variant.apply(data)
+    assert own.offers.set_index("supplier").at["A", "capacity"] == 0.0
+    assert procure.solve(own).total_cost == pytest.approx(120.0)
+    assert solve_variants(data, [variant])["cost"].iloc[0] == pytest.approx(120.0)

@@ -284,3 +284,54 @@ def test_whole_units_fall_back_to_the_full_search_when_rounding_is_not_close():
     out = solve_with_whole_units(procure.build_model(value_share_case(True)))
     assert out.status == procure.Status.OPTIMAL and out.objective == pytest.approx(260.0)
     assert not out.detail.startswith("whole units")
+
+
+# --------------------------------------------------------------------------- harmonise
+
+
+def three_buyers():
+    """DE needs 60 A, FR 60 B, IT 30 B; S1 makes A, S2 makes B, each 10 a unit and 8 (all
+    units) from a pooled 100; FR accepts A for B (Substitutes row 2)."""
+    return two_standards(demand=[("DE", "shellA", 1, 60), ("FR", "shellB", 1, 60),
+                                 ("IT", "shellB", 1, 30)],
+                         substitutes=[("shellB", "shellA", "FR")])
+
+
+def test_harmonise_values_each_row_and_ranks_candidates():
+    """With the row: S1 sells DE 60 + FR 60 = 120 at 8 (960), S2 IT's 30 at 10 (300): 1,260.
+    Without it: 600 + 90 x 10 = 1,500: the row is worth 240 (and so are all rows together).
+    Candidates (the variants of A and B are each other): IT accepting A puts 150 on S1 at 8
+    (1,200: saves 60); DE accepting B lets everyone buy B, 150 on S2 at 8 (1,200: saves 60)."""
+    from procure.analysis.harmonise import candidate_rows, harmonise
+
+    data = three_buyers()
+    cands = candidate_rows(data)
+    assert set(map(tuple, cands[["item", "substitute", "partner"]].values)) == {
+        ("shellB", "shellA", "IT"), ("shellA", "shellB", "DE")}
+    h = harmonise(data, candidates=True)
+    assert h.base["total_cost"] == pytest.approx(1260.0)
+    out = h.to_dict()
+    assert out["rows"] == {"Substitutes!2": {"partner": "FR", "item": "shellB", "substitute": "shellA",
+                                             "value": pytest.approx(240.0), "status": "optimal"}}
+    assert out["all"] == pytest.approx(240.0)
+    assert [c["saving"] for c in out["candidates"]] == pytest.approx([60.0, 60.0])
+    assert {c["partner"] for c in out["candidates"]} == {"IT", "DE"}
+
+
+def test_harmonise_without_substitutes_and_on_the_cli(tmp_path, capsys):
+    from procure.analysis.harmonise import harmonise
+    from procure.cli.main import main
+    from procure.data.writer import write_workbook
+
+    h = harmonise(two_standards(), candidates=True)
+    assert h.table.empty and h.all == pytest.approx(0.0)
+    path = tmp_path / "h.xlsx"
+    write_workbook(three_buyers(), path)
+    assert main(["harmonise", str(path), "--json", "--candidates"]) == 0
+    import json
+
+    out = json.loads(capsys.readouterr().out)
+    assert out["base"] == pytest.approx(1260.0) and len(out["candidates"]) == 2
+    assert main(["harmonise", str(path), "--candidates"]) == 0
+    text = capsys.readouterr().out
+    assert "Substitutes!2" in text and "FR: shellA for shellB" in text and "might add" in text

@@ -30,6 +30,7 @@ import numpy as np
 from procure.engine.backends import change_bounds, new_highs, pass_model, set_threads
 from procure.engine.model import Model
 from procure.engine.status import Status
+from procure.engine.whole_units import demand_groups, round_by_rows, rounded_plan
 
 INTEGRAL = 1e-9
 
@@ -79,6 +80,12 @@ class LpBranchAndBound:
         pass_model(self.h, model)
         # the relaxation: binaries become [0, 1] continuous; branching fixes them by bounds
         self.h.changeColsIntegrality(len(self.ints), self.ints, np.zeros(len(self.ints), dtype=np.uint8))
+        # whole-unit deliveries (integers that are not 0/1): rounded to a first plan by LP
+        # rounds (procure.engine.whole_units.round_by_rows) instead of a long dive
+        ints = self.ints
+        self._general = (model.col_lower[ints] != 0) | (model.col_upper[ints] != 1)
+        self._groups = demand_groups(model, model.integrality & (
+            (model.col_lower != 0) | (model.col_upper != 1)))[ints[self._general]]
         self._optimal = highspy.HighsModelStatus.kOptimal
         # every column is bounded below and every cost >= 0: "unbounded or infeasible" is infeasible
         self._infeasible = (highspy.HighsModelStatus.kInfeasible,
@@ -89,6 +96,7 @@ class LpBranchAndBound:
         """The next problem: new bounds (see :func:`procure.backends.change_bounds`)."""
         change_bounds(self.h, self.model, col_upper, row_lower, row_upper, coefficients)
         self._col_upper = col_upper
+        self._row_lower, self._row_upper = row_lower, row_upper
 
     def solve(self, *, mip_gap: float, time_limit: float | None = None,
               hint: np.ndarray | None = None) -> BranchResult:
@@ -148,6 +156,11 @@ class LpBranchAndBound:
                 best_values[ints] = np.round(values)
                 best_rows = np.asarray(solution.row_value, dtype=float).copy()
                 continue
+            if not np.isfinite(best) and self._general.any() and not (free & ~self._general).any():
+                found = self._whole_plan(values, all_values, lower, upper, objective, mip_gap)
+                if found is not None:
+                    best, best_values = found
+            # the most fractional column (binaries, and whole-unit deliveries: any integer)
             below = np.floor(values)
             up_part = values - below
             j = self._choose(free, up_part)
@@ -207,6 +220,39 @@ class LpBranchAndBound:
         # tier choices strictly first, the pseudo-costs choose among them
         top = free & (self.priority >= self.priority[free].max())
         return int(np.argmax(np.where(top, score, -np.inf)))
+    def _whole_plan(self, values, all_values, lower, upper, bound: float, gap: float):
+        """A first plan from a node whose binaries are whole: its 0/1 columns fixed, its
+        whole-unit columns rounded row by row (the node's bounds are set again when the next
+        node is solved); when that is not within ``gap`` of the node's ``bound``, the best
+        rounding of the node's plan by a small MIP (procure.engine.whole_units.rounded_plan)
+        on the problem's own bounds. ``(objective, values)`` or None."""
+        import dataclasses
+
+        h, ints = self.h, self.ints
+        binary = ints[~self._general]
+        fixed = np.round(values[~self._general])
+        h.changeColsBounds(len(binary), binary, fixed, fixed)
+        cols = ints[self._general]
+        x = round_by_rows(h, cols, lower[self._general].copy(), upper[self._general].copy(),
+                          all_values, self._groups)
+        found = None
+        if x is not None:
+            x[binary] = fixed
+            found = (float(self.model.col_cost @ x), x)
+        if found is None or _pruned(bound, found[0], gap):
+            return found
+        general = np.zeros(self.model.num_cols, dtype=bool)
+        general[cols] = True
+        own = dataclasses.replace(self.model, col_upper=self._col_upper, row_lower=self._row_lower,
+                                  row_upper=self._row_upper)
+        for width in (0, 2):
+            got = rounded_plan(own, all_values, general, deadline=None, threads=1, gap=gap,
+                               width=width)
+            if got is not None and (found is None or self.model.col_cost @ got[0] < found[0]):
+                found = (float(self.model.col_cost @ got[0]), got[0])
+            if found is not None and _pruned(bound, found[0], gap):
+                break
+        return found
 
     @staticmethod
     def _stopped(best: float, nodes: int, low: float, values, rows) -> BranchResult:

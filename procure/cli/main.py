@@ -25,6 +25,7 @@ COMMAND_MODULES = (
     "procure.cli.scenario",  # scenario run, scenario check
     "procure.cli.store",  # store list, show, compare, export, delete
     "procure.cli.cooperation",  # share, rule-cost, sweep
+    "procure.cli.security",  # stress, disrupt, harmonise
 )
 
 

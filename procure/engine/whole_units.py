@@ -75,7 +75,7 @@ def solve_with_whole_units(model: Model, *, time_limit: float | None = None,
     dived = None
     if first.status.has_plan and first.bound is not None:
         deadline = _deadline(start, time_limit)
-        attempts = (functools.partial(_rounded, width=0), functools.partial(_rounded, width=2), _dive)
+        attempts = (functools.partial(rounded_plan, width=0), functools.partial(rounded_plan, width=2), _dive)
         for attempt in attempts:
             found = attempt(model, first.col_value, general, deadline=deadline, threads=threads,
                             gap=gap)
@@ -106,7 +106,7 @@ def _fixed_binaries(model: Model, values: np.ndarray, general: np.ndarray):
     return lower, upper
 
 
-def _rounded(model: Model, values: np.ndarray, general: np.ndarray, *, deadline: float | None,
+def rounded_plan(model: Model, values: np.ndarray, general: np.ndarray, *, deadline: float | None,
              threads: int | None, gap: float, width: int = 0
              ) -> tuple[np.ndarray, np.ndarray | None] | None:
     """The best rounding of the relaxation's plan (step 2 of the module docstring, first
@@ -166,37 +166,11 @@ def _dive(model: Model, values: np.ndarray, general: np.ndarray, *, deadline: fl
     h = new_highs()
     set_threads(h, threads)
     pass_model(h, lp)
-    group = _demand_groups(model, general)
     cols = np.flatnonzero(general)
-    x = np.asarray(values, dtype=float)
-    for _ in range(MAX_ROUNDS):
-        v = x[cols]
-        fraction = np.abs(v - np.round(v))
-        open_ = fraction > WHOLE
-        if not open_.any():
-            break
-        if deadline is not None and time.perf_counter() > deadline:
-            return None
-        # per demand row, its most fractional delivery: fixing one per row keeps every row
-        # able to balance with its other deliveries
-        order = np.lexsort((-fraction[open_], group[cols][open_]))
-        candidates = cols[open_][order]
-        first_of_row = np.r_[True, np.diff(group[candidates]) != 0]
-        chosen = candidates[first_of_row]
-        for rounding in (np.round, np.floor):
-            target = np.clip(rounding(x[chosen]), lower[chosen], upper[chosen])
-            h.changeColsBounds(len(chosen), chosen.astype(np.int32), target, target)
-            h.run()
-            if h.getModelStatus() == highspy.HighsModelStatus.kOptimal:
-                lower[chosen] = upper[chosen] = target
-                break
-            h.changeColsBounds(len(chosen), chosen.astype(np.int32), lower[chosen], upper[chosen])
-        else:
-            return None
-        x = np.asarray(h.getSolution().col_value, dtype=float)
-    else:
+    x = round_by_rows(h, cols, lower[cols], upper[cols], values, demand_groups(model, general)[cols],
+                      deadline=deadline)
+    if x is None:
         return None
-    x[cols] = np.round(x[cols])
     if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
         h.run()  # the whole plan came straight from the relaxation: get its duals
     sol = h.getSolution()
@@ -204,7 +178,47 @@ def _dive(model: Model, values: np.ndarray, general: np.ndarray, *, deadline: fl
     return x, duals
 
 
-def _demand_groups(model: Model, general: np.ndarray) -> np.ndarray:
+def round_by_rows(h, cols: np.ndarray, lower: np.ndarray, upper: np.ndarray, values: np.ndarray,
+                  group: np.ndarray, *, deadline: float | None = None) -> np.ndarray | None:
+    """Round the whole-unit columns ``cols`` of the LP in HiGHS instance ``h`` (its other
+    integer columns already fixed) by rounds: per demand row (``group``, one per column of
+    ``cols``), fix its most fractional column at the nearest whole number (the row's other
+    deliveries stay free to balance it; down when the nearest is infeasible), re-solve warm,
+    repeat. ``lower``/``upper``: the columns' bounds now (changed in place as they are fixed);
+    ``values``: the LP's column values now (all columns). Returns every column's value in the
+    whole plan (``cols`` exactly whole), or None; ``h`` keeps the bounds it ends with."""
+    import highspy
+
+    x = np.asarray(values, dtype=float)
+    for _ in range(MAX_ROUNDS):
+        v = x[cols]
+        fraction = np.abs(v - np.round(v))
+        open_ = fraction > WHOLE
+        if not open_.any():
+            x = x.copy()
+            x[cols] = np.round(x[cols])
+            return x
+        if deadline is not None and time.perf_counter() > deadline:
+            return None
+        order = np.lexsort((-fraction[open_], group[open_]))
+        candidates = np.flatnonzero(open_)[order]
+        first_of_row = np.r_[True, np.diff(group[candidates]) != 0]
+        chosen = candidates[first_of_row]
+        for rounding in (np.round, np.floor):
+            target = np.clip(rounding(x[cols[chosen]]), lower[chosen], upper[chosen])
+            h.changeColsBounds(len(chosen), cols[chosen].astype(np.int32), target, target)
+            h.run()
+            if h.getModelStatus() == highspy.HighsModelStatus.kOptimal:
+                lower[chosen] = upper[chosen] = target
+                break
+            h.changeColsBounds(len(chosen), cols[chosen].astype(np.int32), lower[chosen], upper[chosen])
+        else:
+            return None
+        x = np.asarray(h.getSolution().col_value, dtype=float)
+    return None
+
+
+def demand_groups(model: Model, general: np.ndarray) -> np.ndarray:
     """Per column, the demand row its delivery serves (-1 for other columns)."""
     group = np.full(model.num_cols, -1, dtype=np.int64)
     xb = model.variables.get("x")

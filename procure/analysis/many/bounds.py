@@ -162,8 +162,8 @@ class VariantPlan:
         self.demand_qty = data.demand["quantity"].to_numpy(dtype=float)
         self.demand_partner_all = data.demand["partner"].map(self.partner_pos).to_numpy(dtype=np.int64)
         self.ban_rules = set(np.flatnonzero((rules["rule"] == "ban").to_numpy()).tolist())
-        #: N-1 rules: their share is a right-hand side and their contingencies are read off the
-        #: offers, so a changed share, capacity or offer list needs the literal model
+        #: N-1 rules: a changed share needs the literal model; suppliers removed or scaled are
+        #: bounds (procure.engine.model.resilience.supplier_recourse_bounds)
         self.n1_rules = set(np.flatnonzero((rules["rule"] == resilience.RULE).to_numpy()).tolist())
 
     def _rule_caps(self, data: ProcureData, ctx) -> None:
@@ -308,7 +308,7 @@ def variant_bounds(plan: VariantPlan, variant: Variant) -> Bounds | None:
     if variant.rules_off & plan.ban_rules:
         return None
     n1 = plan.n1_rules - variant.rules_off
-    if n1 and (variant.capacity or variant.suppliers_off or {p for p, _ in variant.share} & n1):
+    if n1 and {p for p, _ in variant.share} & n1:
         return None
     factor = np.ones(len(plan.suppliers))
     for supplier, f in variant.capacity:
@@ -343,6 +343,9 @@ def variant_bounds(plan: VariantPlan, variant: Variant) -> Bounds | None:
     if len(plan.capacity_rows):
         f = factor[plan.capacity_supplier]
         row_upper[plan.capacity_rows] = _times(m.row_upper[plan.capacity_rows], f)
+    if n1 and (variant.capacity or variant.suppliers_off):  # N-1 re-coveries of the suppliers
+        removed = np.isin(plan.suppliers, list(variant.suppliers_off))
+        resilience.supplier_recourse_bounds(m, factor, removed, col_upper, row_lower, row_upper)
     out = ~inside[plan.demand_partner]
     row_lower[plan.demand_rows[out]] = 0.0
     row_upper[plan.demand_rows[out]] = 0.0

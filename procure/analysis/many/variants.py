@@ -146,7 +146,9 @@ def check_positions(rules: pd.DataFrame, v: Variant) -> None:
 def _scale_capacity(data: ProcureData, factors: dict[str, float]) -> ProcureData:
     def scaled(frame: pd.DataFrame, column: str) -> pd.DataFrame:
         f = frame["supplier"].map(factors).fillna(1.0).to_numpy(dtype=float)
-        return frame.assign(**{column: frame[column].to_numpy(dtype=float) * f})
+        # factor 0: the supplier delivers nothing, unlimited capacity included (NaN x 0 is NaN)
+        values = frame[column].to_numpy(dtype=float)
+        return frame.assign(**{column: np.where(f == 0, 0.0, values * f)})
 
     return data.replace(offers=scaled(data.offers, "capacity"),
                         capacity=scaled(data.capacity, "capacity"),

@@ -30,7 +30,7 @@ where and by how much (docs/results.md).
 
 from __future__ import annotations
 
-from procure.engine.check import rules, supply  # noqa: F401  (each registers its families)
+from procure.engine.check import rules, security, supply  # noqa: F401  (each registers its families)
 from procure.engine.check.core import (
     ATOL,
     COST_RTOL,

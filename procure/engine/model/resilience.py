@@ -441,31 +441,34 @@ def report(model, values: np.ndarray, row_dual: np.ndarray | None) -> pd.DataFra
     })
 
 
-def supplier_recourse_bounds(model, factor: np.ndarray, col_upper: np.ndarray,
-                             row_lower: np.ndarray, row_upper: np.ndarray) -> None:
-    """Suppliers' capacities scaled by ``factor`` (one per supplier of ``data.suppliers``,
-    in [0, 1]; 0: every offer of the supplier removed), in place, as the variant's own model
-    would have them: a removed supplier's re-covery deliveries fixed at 0 (its surge is gone
-    with it), the re-covery capacity rows (``n1_capacity``, ``n1_shared``) scaled, and the
-    cover row of a contingency that loses only removed suppliers freed (with their offers
-    gone they are no contingency of the variant's own model)."""
+def supplier_recourse_bounds(model, factor: np.ndarray, removed: np.ndarray,
+                             col_upper: np.ndarray, row_lower: np.ndarray,
+                             row_upper: np.ndarray) -> None:
+    """Suppliers' capacities scaled by ``factor`` and suppliers ``removed`` (one value per
+    supplier of ``data.suppliers``; a removed supplier has factor 0), in place, as the
+    variant's own model would have them: the re-covery deliveries of a supplier at factor 0
+    fixed at 0 (its surge goes with its capacity), the re-covery capacity rows
+    (``n1_capacity``, ``n1_shared``) scaled, and the cover row of a contingency that loses
+    only removed suppliers freed (with their offers gone they are no contingency of the
+    variant's own model; a supplier at factor 0 keeps its offers, and so its contingency)."""
     rb = model.variables.get("n1_recourse")
-    if rb is None or (rb.size == 0 and model.constraints["n1_cover"].size == 0):
+    cover = model.constraints.get("n1_cover")
+    if rb is None or cover is None or (rb.size == 0 and cover.size == 0):
         return
     factor = np.asarray(factor, dtype=float)
+    removed = np.asarray(removed, dtype=bool)
     ctx = model.extras["context"]
     x_rows = rb.index["x_row"].to_numpy(dtype=np.int64)
     supplier = ctx.x["supplier"].cat.codes.to_numpy()[x_rows]
     col_upper[rb.start:rb.stop][factor[supplier] <= 0] = 0.0
     codes = {s: k for k, s in enumerate(ctx.data.suppliers["supplier"])}
-    for name, column in (("n1_capacity", "supplier"), ("n1_shared", "supplier")):
+    for name in ("n1_capacity", "n1_shared"):
         block = model.constraints[name]
         if block.size:
-            f = factor[block.index[column].map(codes).to_numpy(dtype=np.int64)]
-            row_upper[block.start:block.stop] = model.row_upper[block.start:block.stop] * f
-    cover = model.constraints["n1_cover"]
+            f = factor[block.index["supplier"].map(codes).to_numpy(dtype=np.int64)]
+            row_upper[block.start:block.stop] = np.where(
+                f == 0, 0.0, model.row_upper[block.start:block.stop] * f)
     lost = model.extras["n_minus_1"]["cover_lost"]
-    if cover.size:
-        removed = factor <= 0
+    if cover.size and removed.any():
         gone = ~(lost & ~removed[None, :]).any(axis=1)
         row_lower[cover.start:cover.stop][gone] = -np.inf
