@@ -160,6 +160,9 @@ class LpBranchAndBound:
                 found = self._whole_plan(values, all_values, lower, upper, objective, mip_gap)
                 if found is not None:
                     best, best_values = found
+                    # row activities of the rounded plan, with the problem's coefficients
+                    # (the LP's): HiGHS's own after a solve at the plan's values
+                    best_rows = self._row_activity(best_values)
             # the most fractional column (binaries, and whole-unit deliveries: any integer)
             below = np.floor(values)
             up_part = values - below
@@ -220,6 +223,17 @@ class LpBranchAndBound:
         # tier choices strictly first, the pseudo-costs choose among them
         top = free & (self.priority >= self.priority[free].max())
         return int(np.argmax(np.where(top, score, -np.inf)))
+
+    def _row_activity(self, col_value: np.ndarray) -> np.ndarray:
+        """Row activities of ``col_value`` under the coefficients HiGHS holds now."""
+        lp = self.h.getLp()
+        matrix = lp.a_matrix_
+        import scipy.sparse as sp
+
+        a = sp.csc_matrix((np.asarray(matrix.value_), np.asarray(matrix.index_),
+                           np.asarray(matrix.start_)), shape=(lp.num_row_, lp.num_col_))
+        return np.asarray(a @ col_value, dtype=float)
+
     def _whole_plan(self, values, all_values, lower, upper, bound: float, gap: float):
         """A first plan from a node whose binaries are whole: its 0/1 columns fixed, its
         whole-unit columns rounded row by row (the node's bounds are set again when the next

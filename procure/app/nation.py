@@ -13,7 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from procure.app import fair_shares as fair_shares_page
-from procure.app import shared
+from procure.app import resilience, shared
 from procure.charts import plan as charts
 from procure.engine.results import Result
 
@@ -189,7 +189,7 @@ def supplier_dependence(allocation: pd.DataFrame, partner: str) -> pd.DataFrame:
 
 
 #: the page's panels, top to bottom
-PANELS = (cost_panel, deliveries_panel, rules_panel, suppliers_panel)
+PANELS = (cost_panel, deliveries_panel, rules_panel, suppliers_panel, resilience.nation_panel)
 
 
 if __name__ == "__main__":

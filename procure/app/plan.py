@@ -11,7 +11,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from procure.app import shared
+from procure.app import resilience, shared
 from procure.charts import plan as charts
 from procure.engine.results import DUALS_BASIS, Result, marginal_sentences
 from procure.engine.status import Status
@@ -235,7 +235,7 @@ def download_panel(wb: shared.Workbook, result: Result) -> None:
 
 #: the page's panels, top to bottom
 PANELS = (status_panel, kpi_panel, cost_panel, flow_panel, utilisation_panel, rules_panel,
-          marginal_panel, allocation_panel, download_panel)
+          marginal_panel, resilience.plan_panel, allocation_panel, download_panel)
 
 
 if __name__ == "__main__":

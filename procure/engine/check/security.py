@@ -73,12 +73,19 @@ def check_n_minus_1(plan: Plan) -> pd.DataFrame:
 
 
 def _planned(plan: Plan, ctx) -> np.ndarray:
-    """The allocation's quantity on each row of the data's delivery index (0 elsewhere)."""
-    x = ctx.x
-    keys = ["partner", "item", "demand_item", "supplier", "period"]
-    index = pd.MultiIndex.from_frame(x[keys].astype(object))
-    given = plan.alloc[keys].astype(object)
-    at = index.get_indexer(pd.MultiIndex.from_frame(given)) if len(given) else np.zeros(0, np.int64)
+    """The allocation's quantity on each row of the data's delivery index (0 elsewhere),
+    matched on the integer codes of partner, item, demand item, supplier and period."""
+    x, a = ctx.x, plan.alloc
+
+    def codes(frame):
+        return [frame[c].cat.codes.to_numpy().astype(np.int64)
+                for c in ("partner", "item", "demand_item", "supplier")] + [
+            frame["period_pos"].to_numpy(dtype=np.int64)]
+
+    index = pd.MultiIndex.from_arrays(codes(x))
+    if not len(a):
+        return np.zeros(len(x))
+    at = index.get_indexer(pd.MultiIndex.from_arrays(codes(a)))
     ok = at >= 0
     return np.bincount(at[ok], weights=plan.quantity[ok], minlength=len(x))
 
