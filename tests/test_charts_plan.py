@@ -118,8 +118,8 @@ def test_rule_chart_draws_every_rule_row_but_bans(demo):
     assert targets == pytest.approx(dict(zip(rows["label"], rows["target"], strict=True)))
     binding = {y for t in bars if t.marker.color == charts.BINDS_COLOUR for y in t.y}
     assert binding == set(rows.loc[rows["binds"], "label"])
-    # one panel per unit: shares, quantities, supplier counts in the demo
-    assert len(fig.layout.annotations) == 3
+    # one panel per unit: shares, quantities, supplier counts and N-1 unmet shares in the demo
+    assert len(fig.layout.annotations) == 4
 
 
 def test_rule_chart_of_a_workbook_with_only_bans():

@@ -178,7 +178,7 @@ def test_demo_security_and_standards(solved):
     korea = data.demand.loc[data.demand["item"] == "shell155k", "quantity"].sum()
     assert korea < offers.at[("KR_HAN", "shell155k"), "tier_min_quantity"]  # Korea alone: no tier
     whole = set(data.items.loc[data.items["whole_units"], "item"])
-    assert {"lram", "radio"} <= whole
+    assert {"cuas", "loiter", "radio", "nvg"} <= whole
     q = a.loc[a["item"].isin(whole), "quantity"]
     assert (q == q.round()).all()
     assert (data.offers["surge"] > 0).sum() >= 20

@@ -54,6 +54,7 @@ RULE_PANELS = (
     ("share", (*SHARE_RULES, "workshare"), "share of the quantity or value"),
     ("quantity", QUANTITY_RULES, "units"),
     ("count", COUNT_RULES, "suppliers"),
+    ("unmet", ("n_minus_1",), "demand unmet without one supplier (N-1), share of the demand"),
 )
 
 
@@ -213,7 +214,7 @@ def rule_achievement(rules: pd.DataFrame) -> go.Figure:
     shown = set()
     for row, (name, _unit) in enumerate(panels, start=1):
         part = table[table["panel"] == name]
-        percent = name == "share"
+        percent = name in ("share", "unmet")
         for binds, colour, legend in ((True, BINDS_COLOUR, "achieved (rule binds)"),
                                       (False, SLACK_COLOUR, "achieved (slack)")):
             sub = part[part["binds"].astype(bool) == binds]

@@ -16,7 +16,9 @@ always within a few euros of the plan where deliveries may be fractional. So:
    absorb it), re-solve the LP warm, and repeat until every delivery is whole (rounding down
    when rounding to the nearest is infeasible);
 3. the whole plan found is proven against the bound of step 1: within the gap asked, it is
-   returned with that gap (``optimal`` when within :data:`~procure.engine.backends.OPTIMAL_GAP`);
+   returned with that gap when it is within the gap asked, or within
+   :data:`~procure.engine.backends.OPTIMAL_GAP` (``optimal``; the default gap asked is half
+   of it, room the engine keeps for polishing);
    when the dive fails or the plan is not close enough, HiGHS's MIP solves the whole model,
    with the better of the two plans and bounds kept.
 
@@ -34,6 +36,7 @@ import numpy as np
 
 from procure.engine.backends import (
     DEFAULT_MIP_GAP,
+    OPTIMAL_GAP,
     SolverOutput,
     new_highs,
     pass_model,
@@ -84,7 +87,7 @@ def solve_with_whole_units(model: Model, *, time_limit: float | None = None,
             found = settle_status(_as_output(model, found, first, gap, time.perf_counter() - start))
             if dived is None or found.objective < dived.objective:
                 dived = found
-            if dived.mip_gap is not None and dived.mip_gap <= gap:
+            if dived.mip_gap is not None and dived.mip_gap <= max(gap, OPTIMAL_GAP):
                 return dived
     remaining = None if time_limit is None else max(time_limit - (time.perf_counter() - start), 1.0)
     full = solve_highs(model, time_limit=remaining, mip_gap=mip_gap, verbose=verbose,
@@ -233,12 +236,15 @@ def demand_groups(model: Model, general: np.ndarray) -> np.ndarray:
 
 def _as_output(model: Model, dived: tuple[np.ndarray, np.ndarray | None], first: SolverOutput,
                gap: float, seconds: float) -> SolverOutput:
-    values, duals = dived
+    """The whole plan, proven against the relaxation's bound. Its duals are the relaxation's
+    (binaries fixed, whole-unit deliveries continuous), as the engine's door gives them: with
+    the deliveries fixed too a demand row would have no free term and no meaningful dual."""
+    values, _ = dived
     return SolverOutput(
-        Status.FEASIBLE, values, duals, float(model.col_cost @ values), None,
-        seconds, "highs", "whole units: relaxation, then dive", bound=first.bound,
+        Status.FEASIBLE, values, first.row_dual, float(model.col_cost @ values), None,
+        seconds, "highs", "whole units: relaxation, then rounding", bound=first.bound,
         gap_asked=gap, time_limit=first.time_limit,
-        duals_basis="fixed_mip" if duals is not None else None,
+        duals_basis=first.duals_basis if first.row_dual is not None else None,
     )
 
 
