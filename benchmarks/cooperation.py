@@ -1,12 +1,15 @@
 """Benchmarks of the cooperation measures (figures in benchmarks/README.md).
 
     python -m benchmarks.cooperation shapley --workers 2 --repeats 3 --save demo_costs.json
+    python -m benchmarks.cooperation ablation --start 1024 --count 512 --repeats 3
     python -m benchmarks.cooperation sampling --costs demo_costs.json --budget 600 --repeats 300
     python -m benchmarks.cooperation pool30 --workers 2 --samples 9000
 
 * ``shapley``: exact fair shares of the 12-partner demo (all 4,096 coalitions), wall time per
   repeat, node counts, how many coalitions went to HiGHS's MIP or to the literal model;
   ``--save`` keeps the coalition costs for ``sampling``.
+* ``ablation``: CPU time and nodes per coalition in one process with each part of the search
+  switched on in turn (pool-rule caps, the last plan as first incumbent, pseudo-costs).
 * ``sampling``: the sampling designs of sampled Shapley on the demo's exact game (no solve:
   the saved costs): for the same budget of coalition solves, the error against the exact
   values (root mean square over repeats, as % of c(P)), the mean reported standard error and
@@ -73,6 +76,41 @@ def shapley(ns) -> None:
         print(f"coalition costs saved to {ns.save}")
 
 
+def ablation(ns) -> None:
+    """What each part of the search saves: CPU time and nodes per coalition in one process, on
+    ``--count`` consecutive demo coalitions in Gray-code order from ``--start`` (as a worker
+    of the exact game meets them), each configuration on the same coalitions in turn
+    (``--repeats`` rounds; medians)."""
+    import procure
+    from procure.analysis.cooperation import every_coalition
+    from procure.analysis.many import ManyEngine, Variant
+
+    data = procure.datasets.load_demo()
+    coalitions = [c for c in every_coalition(list(data.partners["partner"])) if c][ns.start:ns.start + ns.count]
+    configs = {
+        "fractional branching, no caps, no hints": dict(branching="fractional", hints=False, rule_caps=False),
+        "+ rule caps on offers": dict(branching="fractional", hints=False, rule_caps=True),
+        "+ last plan as first incumbent": dict(branching="fractional", hints=True, rule_caps=True),
+        "+ pseudo-costs kept across coalitions (default)": dict(branching="pseudocost", hints=True,
+                                                                rule_caps=True),
+    }
+    cpu = {k: [] for k in configs}
+    nodes = {}
+    for _ in range(ns.repeats):
+        for name, options in configs.items():
+            engine = ManyEngine(data, mip_gap=ns.mip_gap, **options)
+            start = time.process_time()
+            found = [engine.solve(Variant(label=c, members=c)) for c in coalitions]
+            cpu[name].append((time.process_time() - start) / len(coalitions) * 1000)
+            nodes[name] = np.mean([r.nodes for r in found])
+    print(f"{len(coalitions)} consecutive demo coalitions from {ns.start}, one process, gap "
+          f"{ns.mip_gap if ns.mip_gap is not None else 'default'}; medians of {ns.repeats}")
+    base = statistics.median(cpu[next(iter(configs))])
+    for name in configs:
+        med = statistics.median(cpu[name])
+        print(f"  {name:<50} {med:6.1f} ms CPU per coalition ({med / base:.2f}x), {nodes[name]:.1f} nodes")
+
+
 def sampling(ns) -> None:
     from procure.analysis.cooperation import sampling_plan
     from procure.analysis.games import DESIGNS, shapley_from_costs, shapley_from_units
@@ -133,6 +171,11 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--repeats", type=int, default=3)
     s.add_argument("--mip-gap", type=float, default=None)
     s.add_argument("--save", help="write the coalition costs to this JSON file")
+    a = sub.add_parser("ablation")
+    a.add_argument("--start", type=int, default=1024)
+    a.add_argument("--count", type=int, default=512)
+    a.add_argument("--repeats", type=int, default=3)
+    a.add_argument("--mip-gap", type=float, default=None)
     m = sub.add_parser("sampling")
     m.add_argument("--costs", required=True, help="coalition costs saved by `shapley --save`")
     m.add_argument("--budget", type=int, default=600)
@@ -145,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
     q.add_argument("--seed", type=int, default=0)
     q.add_argument("--mip-gap", type=float, default=None)
     ns = p.parse_args(argv)
-    {"shapley": shapley, "sampling": sampling, "pool30": pool30}[ns.cmd](ns)
+    {"shapley": shapley, "ablation": ablation, "sampling": sampling, "pool30": pool30}[ns.cmd](ns)
     return 0
 
 

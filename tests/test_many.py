@@ -220,3 +220,28 @@ def test_pool_share_caps_close_the_tiers_they_forbid():
     assert table.loc["cap 0.7", "cost"] == pytest.approx(1245.0)
     assert (table["path"] == "bounds").all()
     assert_same(data, variants, table.reset_index())
+
+
+def test_partner_share_caps_close_the_tiers_they_forbid():
+    """A (country AA) needs 100 shells: S abroad at 10, or 8 each from 80 units; D at home at
+    12. A's rule: at least 30 % from home, so S sells A at most 70 < 80: 70 x 10 + 30 x 12 =
+    1060 (not 80 x 8 + 20 x 12 = 880). Without the rule 100 x 8 = 800; at 10 % S may sell 90:
+    90 x 8 + 10 x 12 = 840. Bounds and the literal models agree."""
+    data = tiny(
+        offers=[dict(supplier="S", item="shell", unit_price=10),
+                dict(supplier="D", item="shell", unit_price=12)],
+        tiers=[("S", "shell", 80, 8)],
+        demand=[("A", "shell", 1, 100), ("B", "shell", 1, 10)],
+        partners={"A": {"country": "AA"}, "B": {"country": "BB"}},
+        suppliers={"S": "XX", "D": "AA"},
+        rules=[rule("min_share", partner="A", item="shell", group="domestic", share=0.3)],
+    )
+    variants = [Variant("A", members={"A"}), Variant("A, no rule", members={"A"}, rules_off={0}),
+                Variant("A at 10 %", members={"A"}, share={0: 0.1}), Variant("pool")]
+    table = solve_variants(data, variants).set_index("label")
+    assert table.loc["A", "cost"] == pytest.approx(1060.0)
+    assert table.loc["A, no rule", "cost"] == pytest.approx(800.0)
+    assert table.loc["A at 10 %", "cost"] == pytest.approx(840.0)
+    # the pool: B's 10 units make S's 80 reachable (70 for A + 10 for B): 80 x 8 + 30 x 12
+    assert table.loc["pool", "cost"] == pytest.approx(1000.0)
+    assert_same(data, variants, table.reset_index())

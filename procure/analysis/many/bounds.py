@@ -15,8 +15,9 @@ in what :func:`variant_bounds` changes, exactly (tests compare with the literal 
   ``a + b x share``, read off two models built at other shares (family-agnostic);
 * a supplier's capacity scaled by ``f <= 1``: its capacity rows' right-hand sides, and what
   each offer can reach; a supplier removed is the factor 0 (its deliveries fixed at 0);
-* whatever the variant's offers can reach (capacity and demand, and the caps of pool
-  ``max_share`` and ``max_quantity`` rules): price tiers above it and offers it cannot use get
+* whatever the variant's offers can reach (capacity and demand, and the caps that
+  ``max_share``, ``min_share`` and ``max_quantity`` rules put on an offer's pooled quantity or
+  on its deliveries to one partner): price tiers above it and offers it cannot use get
   their binaries fixed at 0, and big-M coefficients become the variant's own (valid for every
   plan of the variant, so the optimum is the literal model's).
 
@@ -167,25 +168,34 @@ class VariantPlan:
         self.n1_rules = set(np.flatnonzero((rules["rule"] == resilience.RULE).to_numpy()).tolist())
 
     def _rule_caps(self, data: ProcureData, ctx) -> None:
-        """Pool rules that cap an offer's pooled quantity Q (a tighter big-M, and tiers above
-        the cap that can never be chosen): ``max_share`` (on quantity) caps every offer of a
-        supplier in its group (each_supplier / each_country: every supplier) and item scope at
-        share x the demand its scope can serve; ``max_quantity`` at its quantity."""
+        """Rules that cap what an offer can sell (a tighter big-M, and tiers above the cap that
+        can never be chosen), each as ``(position, rule, owner, offers, demand rows)``: on
+        quantity, ``max_share`` caps the offers of suppliers in its group (each_supplier /
+        each_country: every supplier) and item scope at share x the demand of its scope,
+        ``min_share`` those of suppliers outside its group at (1 - share) x that demand,
+        ``max_quantity`` those in its group at its quantity. A pool rule caps the offer's
+        pooled quantity; a partner's (owner: its position) the offer's deliveries to it."""
         rules = self.rules
         offers = ctx.offers.assign(supplier_country=ctx.offers["supplier"].map(
             data.suppliers.set_index("supplier")["country"]))
         x = ctx.x
+        x_partner = x["partner"].to_numpy(dtype=object)
         caps = []
-        for pos in np.flatnonzero((rules["rule"].isin(["max_share", "max_quantity"])
-                                   & rules["partner"].isna()).to_numpy()):
+        for pos in np.flatnonzero(rules["rule"].isin(["max_share", "min_share", "max_quantity"]).to_numpy()):
             rule = rules.iloc[pos]
-            item, group = _blank(rule["item"]), _blank(rule["group"])
-            in_scope = item_mask(data, offers, item)
+            item, group, partner = _blank(rule["item"]), _blank(rule["group"]), _blank(rule["partner"])
+            in_scope = np.asarray(item_mask(data, offers, item), dtype=bool)
             if group not in (None, "each_supplier", "each_country"):
-                in_scope = in_scope & group_mask(data, offers, group, None)
-            offer_mask = np.asarray(in_scope, dtype=bool)
-            rows = np.unique(x["demand_row"].to_numpy()[item_mask(data, x, item)])
-            caps.append((int(pos), rule["rule"], offer_mask, rows))
+                in_group = np.asarray(group_mask(data, offers, group, partner), dtype=bool)
+                in_scope = in_scope & (~in_group if rule["rule"] == "min_share" else in_group)
+            elif rule["rule"] == "min_share":
+                continue  # every supplier in the group: nothing outside it to cap
+            scope_rows = item_mask(data, x, item)
+            if partner is not None:
+                scope_rows = scope_rows & (x_partner == partner)
+            rows = np.unique(x["demand_row"].to_numpy()[scope_rows])
+            owner = -1 if partner is None else self.partner_pos[partner]
+            caps.append((int(pos), rule["rule"], owner, in_scope, rows))
         self.rule_caps = caps
 
     def _capacity_rows(self, model: Model) -> None:
@@ -301,9 +311,10 @@ def _times(values: np.ndarray, factor: np.ndarray) -> np.ndarray:
         return np.where(factor == 0, 0.0, values * factor)
 
 
-def variant_bounds(plan: VariantPlan, variant: Variant) -> Bounds | None:
+def variant_bounds(plan: VariantPlan, variant: Variant, *, rule_caps: bool = True) -> Bounds | None:
     """The bounds and coefficients of ``variant``'s model on the grand model, or None when it
-    needs the literal model (see the module docstring)."""
+    needs the literal model (see the module docstring). ``rule_caps=False`` leaves out the caps
+    that pool rules put on offers (only to measure what they save)."""
     m = plan.model
     if variant.rules_off & plan.ban_rules:
         return None
@@ -334,7 +345,8 @@ def variant_bounds(plan: VariantPlan, variant: Variant) -> Bounds | None:
     xs = col_upper[plan.x.start:plan.x.stop]
     xs[~x_in | (x_factor == 0)] = 0.0
     col_upper[plan.u.start:plan.u.stop][~inside[plan.u_partner]] = 0.0
-    reach = np.minimum(reach, _rule_caps(plan, variant, inside))
+    if rule_caps:
+        reach = np.minimum(reach, _rule_caps(plan, variant, inside, x_upper))
     _fix_unreachable(plan, col_upper, reach)
 
     row_lower, row_upper = m.row_lower.copy(), m.row_upper.copy()
@@ -375,25 +387,35 @@ def variant_bounds(plan: VariantPlan, variant: Variant) -> Bounds | None:
     return Bounds(col_upper, row_lower, row_upper, coefficients)
 
 
-def _rule_caps(plan: VariantPlan, variant: Variant, inside: np.ndarray) -> np.ndarray:
-    """The most each offer can sell under the variant's pool max_share and max_quantity rules
-    (see :meth:`VariantPlan._rule_caps`): inf where none applies."""
+def _rule_caps(plan: VariantPlan, variant: Variant, inside: np.ndarray, x_upper: np.ndarray) -> np.ndarray:
+    """The most each offer can sell under the variant's rules (see
+    :meth:`VariantPlan._rule_caps`): the pool's caps on its pooled quantity, and the sum over
+    partners of what the offer may deliver to each (at most what it can serve them, and at most
+    their own rules' caps); inf where nothing caps it."""
     cap = np.full(plan.n_offers, np.inf)
     if not plan.rule_caps:
         return cap
+    n_p = len(plan.partners)
+    partner_cap = np.full((n_p, plan.n_offers), np.inf)
     shares = dict(variant.share)
     quantities = _quantities(plan, variant, inside)
     member = inside[plan.demand_partner_all]
-    for pos, kind, offers, rows in plan.rule_caps:
-        if pos in variant.rules_off:
+    for pos, kind, owner, offers, rows in plan.rule_caps:
+        if pos in variant.rules_off or (owner >= 0 and not inside[owner]):
             continue
-        if kind == "max_share":
-            share = shares.get(pos, float(plan.rules.at[pos, "share"]))
-            limit = share * float(plan.demand_qty[rows][member[rows]].sum())
-        else:
+        if kind == "max_quantity":
             limit = float(quantities[pos])
-        cap[offers] = np.minimum(cap[offers], limit)
-    return cap
+        else:
+            share = shares.get(pos, float(plan.rules.at[pos, "share"]))
+            demand = float(plan.demand_qty[rows][member[rows]].sum())
+            limit = (share if kind == "max_share" else 1.0 - share) * demand
+        if owner < 0:
+            cap[offers] = np.minimum(cap[offers], limit)
+        else:
+            partner_cap[owner, offers] = np.minimum(partner_cap[owner, offers], limit)
+    served = np.bincount(plan.x_partner * plan.n_offers + plan.x_offer, weights=x_upper,
+                         minlength=n_p * plan.n_offers).reshape(n_p, plan.n_offers)
+    return np.minimum(cap, np.minimum(served, partner_cap).sum(axis=0))
 
 
 def _quantities(plan: VariantPlan, variant: Variant, inside: np.ndarray) -> np.ndarray:

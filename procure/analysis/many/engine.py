@@ -67,12 +67,18 @@ RECORD_FIELDS = ("label", "status", "cost", "gap", "seconds", "path", "nodes", "
 class ManyEngine:
     """Solves variants one after another on one model: bounds change, the model does not.
     Build one per process and reuse it: building is the only part that grows with the model
-    rather than with the variant."""
+    rather than with the variant.
+
+    The search learns as it goes (benchmarks/README.md measures each part): the integer
+    columns of the last plan are tried first as the next variant's incumbent (``hints``), and
+    ``branching="pseudocost"`` chooses branching columns by the objective changes branchings
+    on them caused in earlier variants (``"fractional"``: the most fractional, tier choices
+    first)."""
 
     def __init__(self, data: ProcureData, *, mip_gap: float | None = None,
                  time_limit: float | None = None, threads: int | None = None,
                  extract: Extract | None = None, node_limit: int = 2000,
-                 branching: str = "pseudocost", hints: bool = True):
+                 branching: str = "pseudocost", hints: bool = True, rule_caps: bool = True):
         from procure.engine.solve import check_solver_options
 
         check_solver_options(time_limit=time_limit, mip_gap=mip_gap)
@@ -99,6 +105,7 @@ class ManyEngine:
         #: the integer columns of the last plan found: the first incumbent tried for the next
         #: variant (neighbouring variants often keep their tiers and offers)
         self.hints = hints
+        self.rule_caps = rule_caps
         self._last_ints: np.ndarray | None = None
         #: coefficients a previous variant changed beyond the big-M ones: reset when not set again
         self._changed: dict[tuple[int, int], float] = {}
@@ -115,7 +122,7 @@ class ManyEngine:
         for supplier in {s for s, _ in variant.capacity} | set(variant.suppliers_off):
             if supplier not in self.plan.supplier_pos:
                 raise ValueError(f"unknown supplier {supplier!r}")
-        bounds = variant_bounds(self.plan, variant)
+        bounds = variant_bounds(self.plan, variant, rule_caps=self.rule_caps)
         if bounds is None:
             return self._literal(variant, start)
         coefficients = self._with_resets(bounds)
