@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import time
@@ -51,8 +52,9 @@ def shapley(ns) -> None:
     data = procure.datasets.load_demo()
     partners = list(data.partners["partner"])
     coalitions = [c for c in every_coalition(partners) if c]
-    walls = []
+    walls, cpus, loads = [], [], []
     for _ in range(ns.repeats):
+        loads.append(os.getloadavg()[0])
         start = time.perf_counter()
         table = solve_variants(data, [Variant(label=c, members=c) for c in coalitions],
                                workers=ns.workers, mip_gap=ns.mip_gap)
@@ -62,11 +64,16 @@ def shapley(ns) -> None:
         shapley_from_costs(partners, costs)
         nucleolus(partners, costs)
         walls.append(time.perf_counter() - start)
+        cpus.append(float(table["cpu_seconds"].sum()))
     paths = table["path"].value_counts().to_dict()
     statuses = table["status"].value_counts().to_dict()
     print(f"exact Shapley + nucleolus of the demo, {len(coalitions):,} coalitions, {ns.workers} worker(s), "
           f"gap {ns.mip_gap if ns.mip_gap is not None else 'default'}: median {statistics.median(walls):.1f} s "
-          f"over {ns.repeats} (all: {', '.join(f'{w:.1f}' for w in walls)})")
+          f"over {ns.repeats} (all: {', '.join(f'{w:.1f}' for w in walls)}; load average at the start "
+          f"{', '.join(f'{v:.1f}' for v in loads)})")
+    print(f"CPU seconds in the solves: median {statistics.median(cpus):.1f} (all: "
+          f"{', '.join(f'{c:.1f}' for c in cpus)}), i.e. {statistics.median(cpus) / ns.workers:.1f} s of "
+          f"solving per worker")
     print(f"statuses {statuses}; paths {paths}; nodes: median {table['nodes'].median():.0f}, "
           f"mean {table['nodes'].mean():.1f}, max {table['nodes'].max()}")
     by_size = table.assign(size=[len(c) for c in table["label"]]).groupby("size")["seconds"].median() * 1000
@@ -146,8 +153,9 @@ def pool30(ns) -> None:
     from procure.analysis.cooperation import fair_shares
 
     data = make_pool(ns.seed)
-    walls, worst = [], []
+    walls, worst, loads = [], [], []
     for r in range(ns.repeats):
+        loads.append(os.getloadavg()[0])
         start = time.perf_counter()
         fs = fair_shares(data, "shapley", workers=ns.workers, samples=ns.samples, seed=r,
                          design=ns.design, mip_gap=ns.mip_gap)
@@ -156,7 +164,8 @@ def pool30(ns) -> None:
     share = fs.table["shapley"] / fs.grand * 100
     print(f"sampled Shapley of the 30-partner pool, {ns.workers} worker(s), budget {ns.samples} solves "
           f"({fs.coalitions_solved} solved, {fs.sampling}): median {statistics.median(walls):.1f} s over "
-          f"{ns.repeats} (all: {', '.join(f'{w:.1f}' for w in walls)})")
+          f"{ns.repeats} (all: {', '.join(f'{w:.1f}' for w in walls)}; load average at the start "
+          f"{', '.join(f'{v:.1f}' for v in loads)})")
     print(f"largest standard error: {', '.join(f'{w:.4f}' for w in worst)} % of c(P) "
           f"(target < 0.05 %); shares {share.min():.2f}-{share.max():.2f} % of c(P), mean {share.mean():.2f} %")
     if fs.unproven_coalitions or fs.infeasible_coalitions:

@@ -91,8 +91,18 @@ def _money(value, width: int = 18) -> str:
     return f"{value:>{width},.0f}"
 
 
-def _write_plot(fig, path: Path) -> None:
-    fig.write_html(path, include_plotlyjs=True, full_html=True)
+def _report(args, figure, payload, human) -> None:
+    """The chart (``--plot``: a self-contained HTML file), then one JSON object (``--json``)
+    or the human output with the files written."""
+    if args.plot:
+        figure().write_html(args.plot, include_plotlyjs=True, full_html=True)
+    if args.json:
+        print_json(payload())
+        return
+    human()
+    for path in (getattr(args, "out", None), args.plot):
+        if path:
+            print(f"written to {path}")
 
 
 # -- share ------------------------------------------------------------------------------------
@@ -109,17 +119,9 @@ def _share(args) -> int:
 
         solve(data, time_limit=args.time_limit, mip_gap=args.mip_gap).to_excel(
             args.out, extra={"FairShares": fs.table})
-    if args.plot:
-        from procure.charts.cooperation import fair_share_bars
+    from procure.charts.cooperation import fair_share_bars
 
-        _write_plot(fair_share_bars(fs.table, fs.currency), args.plot)
-    if args.json:
-        print_json(fs.to_dict())
-    else:
-        _print_shares(fs)
-        for path in (args.out, args.plot):
-            if path:
-                print(f"written to {path}")
+    _report(args, lambda: fair_share_bars(fs.table, fs.currency), fs.to_dict, lambda: _print_shares(fs))
     return EXIT_OK if np.isfinite(fs.grand) else EXIT_NO_PLAN
 
 
@@ -158,17 +160,9 @@ def _rule_cost(args) -> int:
         rc = rule_costs(data, progress=progress, **_options(args))
     if args.out:
         rc.result.to_excel(args.out, extra={"RuleCost": rc.sheet()})
-    if args.plot:
-        from procure.charts.cooperation import rule_price_bars
+    from procure.charts.cooperation import rule_price_bars
 
-        _write_plot(rule_price_bars(rc.table, rc.currency), args.plot)
-    if args.json:
-        print_json(rc.to_dict())
-    else:
-        _print_rule_costs(rc)
-        for path in (args.out, args.plot):
-            if path:
-                print(f"written to {path}")
+    _report(args, lambda: rule_price_bars(rc.table, rc.currency), rc.to_dict, lambda: _print_rule_costs(rc))
     return EXIT_OK if np.isfinite(rc.base) else EXIT_NO_PLAN
 
 
@@ -213,16 +207,10 @@ def _sweep(args) -> int:
                    **_options(args))
     for w in sw.warnings:
         print(f"warning: {w}", file=sys.stderr)
-    if args.plot:
-        from procure.charts.cooperation import sweep_curve
+    from procure.charts.cooperation import sweep_curve
 
-        _write_plot(sweep_curve(sw.table, sw.partners, sw.currency, sw.parameter), args.plot)
-    if args.json:
-        print_json(sw.to_dict())
-    else:
-        _print_sweep(sw)
-        if args.plot:
-            print(f"written to {args.plot}")
+    _report(args, lambda: sweep_curve(sw.table, sw.partners, sw.currency, sw.parameter), sw.to_dict,
+            lambda: _print_sweep(sw))
     return EXIT_OK if np.isfinite(sw.table["cost"].to_numpy(dtype=float)).any() else EXIT_NO_PLAN
 
 

@@ -106,7 +106,6 @@ class VariantPlan:
     def _rule_rows(self, data: ProcureData, model: Model) -> None:
         rules = self.rules
         rule_partner = rules["partner"].to_numpy(dtype=object)
-        rows_of: dict[int, list[np.ndarray]] = {}
         owned_rows, owned_partner = [], []
         bound_rows, bound_rule, bound_lower = [], [], []
         count_rows, count_demanders = [], []
@@ -115,8 +114,6 @@ class VariantPlan:
             if block is None or block.size == 0:
                 continue
             pos = block.index["rule_pos"].to_numpy(dtype=np.int64)
-            for p in np.unique(pos):
-                rows_of.setdefault(int(p), []).append(block.positions[pos == p])
             owner = rule_partner[pos]
             if name == "workshare":  # one row per partner, pool rule or not
                 owner = block.index["subject"].to_numpy(dtype=object)
@@ -135,16 +132,8 @@ class VariantPlan:
                                                 "partner"].map(self.partner_pos).unique()
                     count_rows.append(block.start + k)
                     count_demanders.append(np.asarray(demanders, dtype=np.int64))
-        self.rule_rows = {p: np.concatenate(parts) for p, parts in rows_of.items()}
-        self.rule_cols: dict[int, np.ndarray] = {}
-        for name in RULE_VARIABLES:
-            block = model.variables.get(name)
-            if block is None or block.size == 0:
-                continue
-            pos = block.index["rule_pos"].to_numpy(dtype=np.int64)
-            for p in np.unique(pos):
-                cols = block.positions[pos == p]
-                self.rule_cols[int(p)] = np.concatenate([self.rule_cols.get(int(p), np.zeros(0, np.int64)), cols])
+        self.rule_rows = _by_rule(model.constraints, RULE_BLOCKS)
+        self.rule_cols = _by_rule(model.variables, RULE_VARIABLES)
         self.owned_rows = _cat(owned_rows, np.int64)
         self.owned_partner = _cat(owned_partner, np.int64)
         self.bound_rows = _cat(bound_rows, np.int64)
@@ -286,6 +275,19 @@ class VariantPlan:
             b = (v2 - v1) / (s2 - s1)
             out.append((int(rows[r]), c, v1 - b * s1, b))
         return out
+
+
+def _by_rule(blocks: dict, names) -> dict[int, np.ndarray]:
+    """Rule position -> every position (row or column) of the named blocks that belongs to it."""
+    parts: dict[int, list[np.ndarray]] = {}
+    for name in names:
+        block = blocks.get(name)
+        if block is None or block.size == 0:
+            continue
+        pos = block.index["rule_pos"].to_numpy(dtype=np.int64)
+        for p in np.unique(pos):
+            parts.setdefault(int(p), []).append(block.positions[pos == p])
+    return {p: np.concatenate(found) for p, found in parts.items()}
 
 
 def _cat(parts, dtype) -> np.ndarray:

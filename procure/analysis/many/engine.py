@@ -55,13 +55,15 @@ class VariantResult:
     nodes: int = 0
     #: what ``extract`` returned for the plan (None without a plan or without ``extract``)
     value: Any = None
+    #: CPU seconds of the solving process (wall ``seconds`` grow when the machine is busy)
+    cpu_seconds: float = 0.0
 
     def record(self) -> tuple:
         return (self.label, self.status.value, self.cost, self.gap, self.seconds, self.path,
-                self.nodes, self.value)
+                self.nodes, self.value, self.cpu_seconds)
 
 
-RECORD_FIELDS = ("label", "status", "cost", "gap", "seconds", "path", "nodes", "value")
+RECORD_FIELDS = ("label", "status", "cost", "gap", "seconds", "path", "nodes", "value", "cpu_seconds")
 
 
 class ManyEngine:
@@ -112,6 +114,12 @@ class ManyEngine:
         self._matrix = model.matrix.tocsr()
 
     def solve(self, variant: Variant) -> VariantResult:
+        cpu = time.process_time()
+        result = self._solve(variant)
+        result.cpu_seconds = time.process_time() - cpu
+        return result
+
+    def _solve(self, variant: Variant) -> VariantResult:
         start = time.perf_counter()
         if variant.members is not None:
             check_members(self.data, variant.members)

@@ -38,7 +38,8 @@ def solve_variants(
 ) -> pd.DataFrame:
     """Solve every variant; one row per variant, in the order given: ``label``, ``status``,
     ``cost`` (NaN without a plan), ``gap`` (proven relative gap), ``seconds``, ``path``
-    ("bounds", "mip", "literal", "empty"), ``nodes`` and ``value`` (what ``extract`` returned).
+    ("bounds", "mip", "literal", "empty"), ``nodes``, ``value`` (what ``extract`` returned) and
+    ``cpu_seconds``.
 
     ``workers > 1``: that many local processes (spawned; one HiGHS thread each).
     ``scheduler``: a Dask scheduler address (``"tcp://host:8786"``) or a
