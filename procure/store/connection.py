@@ -19,6 +19,8 @@
 from __future__ import annotations
 
 import os
+import sqlite3
+import time
 from pathlib import Path
 
 from sqlalchemy import create_engine, event, text
@@ -102,9 +104,9 @@ def _sqlite_engine(url: URL) -> Engine:
     def _connect(dbapi_connection, _record):  # noqa: ANN001 -- DB-API objects
         dbapi_connection.isolation_level = None  # SQLAlchemy emits BEGIN itself (below)
         cursor = dbapi_connection.cursor()
-        if not memory:
-            cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT * 1000)}")
+        if not memory:
+            _set_wal(cursor)
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
@@ -115,6 +117,31 @@ def _sqlite_engine(url: URL) -> Engine:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
+
+
+def _set_wal(cursor) -> None:  # noqa: ANN001 -- a DB-API cursor
+    """Put the file in write-ahead-log mode (a setting kept in the file, so only its first
+    opener changes it). Two processes opening a new file at once may both try to change the
+    mode; SQLite then answers "database is locked" at once to one of them (it does not wait,
+    the busy handler could deadlock), so the change is retried until the busy timeout."""
+    deadline = time.monotonic() + BUSY_TIMEOUT
+    pause = 0.005
+    while True:
+        try:
+            if cursor.execute("PRAGMA journal_mode").fetchone()[0].lower() == "wal":
+                return
+            cursor.execute("PRAGMA journal_mode=WAL").fetchall()
+            return
+        except sqlite3.OperationalError as exc:
+            if not locked(exc) or time.monotonic() > deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.25)
+
+
+def locked(exc: BaseException) -> bool:
+    text_ = str(exc).lower()
+    return "locked" in text_ or "busy" in text_
 
 
 def migrate(engine: Engine) -> str:

@@ -26,9 +26,11 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from procure.store.connection import (
+    BUSY_TIMEOUT,
     WRITE_OPTION,
     StoreError,
     connect_error,
+    locked,
     make_engine,
     migrate,
     resolve_url,
@@ -243,11 +245,20 @@ class Store:
         self.url_text = shown(url)
         self.engine = make_engine(url)
         self._writer = self.engine.execution_options(**{WRITE_OPTION: True})
-        try:
-            self.schema_version = migrate(self.engine)
-        except DBAPIError as exc:
-            self.engine.dispose()
-            raise connect_error(url, exc) from None
+        deadline = time.monotonic() + BUSY_TIMEOUT
+        while True:
+            try:
+                self.schema_version = migrate(self.engine)
+                break
+            except DBAPIError as exc:
+                # SQLite answers "locked" at once, without waiting, where waiting could
+                # deadlock (two new openers upgrading a read to a write): try again
+                if self.engine.dialect.name == "sqlite" and locked(exc) and time.monotonic() < deadline:
+                    self.engine.dispose()
+                    time.sleep(0.05)
+                    continue
+                self.engine.dispose()
+                raise connect_error(url, exc) from None
 
     # ------------------------------------------------------------------ plumbing
 
