@@ -26,6 +26,8 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from procure.data.writer import save_deterministic
+
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUTPUTS = (ROOT / "sample_data" / "demo.xlsx", ROOT / "procure" / "datasets" / "demo.xlsx")
 
@@ -409,7 +411,7 @@ def write_workbook(path: Path) -> Path:
         if rows:
             ws.auto_filter.ref = ws.dimensions
     path.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(path)
+    save_deterministic(wb, path)
     return path
 
 

@@ -18,6 +18,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from procure.data.schema import SETTING_DEFAULTS, SETTING_HELP, SHEET_ORDER, SHEETS, Column
 from procure.data.validate import HELP_SHEET
+from procure.data.writer import save_deterministic
 
 __all__ = ["write_template"]
 
@@ -112,5 +113,5 @@ def write_template(path: str | os.PathLike) -> Path:
                 dv.add(f"{letter}2:{letter}{_VALIDATION_ROWS}")
                 ws.add_data_validation(dv)
         ws.freeze_panes = "A2"
-    wb.save(path)
+    save_deterministic(wb, path)
     return path

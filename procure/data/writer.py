@@ -127,6 +127,16 @@ _EPOCH = (2000, 1, 1, 0, 0, 0)
 _STAMP = re.compile(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:)")
 
 
+def save_deterministic(wb, path: Path | str) -> Path:  # noqa: ANN001 -- an openpyxl Workbook
+    """Save an openpyxl workbook with fixed times, so that the same content gives the same
+    bytes (the shipped demo and template are rebuilt by a script and kept in git)."""
+    raw = io.BytesIO()
+    wb.save(raw)
+    path = Path(path)
+    path.write_bytes(_deterministic(raw.getvalue()))
+    return path
+
+
 def _deterministic(content: bytes) -> bytes:
     out = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(content)) as src, \
