@@ -286,13 +286,8 @@ def test_fair_shares_run_on_worker_processes_under_streamlit(page, artifacts, tm
     from procure.data.writer import write_workbook
 
     demo = procure.datasets.load_demo()
-    keep = ["DE", "FR", "PL", "NO"]
-    small = demo.replace(
-        partners=demo.partners[demo.partners["partner"].isin(keep)].reset_index(drop=True),
-        demand=demo.demand[demo.demand["partner"].isin(keep)].reset_index(drop=True),
-        transport=demo.transport[demo.transport["to_partner"].isin(keep)].reset_index(drop=True),
-        rules=demo.rules[demo.rules["partner"].isna() | demo.rules["partner"].isin(keep)]
-        .reset_index(drop=True))
+    others = sorted(set(demo.partners["partner"]) - {"DE", "FR", "PL", "NO"})
+    small = procure.Scenario(base=demo, name="four", remove_partners=others).apply()
     path = tmp_path / "four.xlsx"
     write_workbook(small, path)
     open_page(page, "Data")

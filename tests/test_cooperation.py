@@ -9,6 +9,7 @@ import json
 
 import numpy as np
 import openpyxl
+import pandas as pd
 import pytest
 from test_sharing import HAND_COSTS, pooled_tier_game
 from tiny import rule, tiny
@@ -18,6 +19,7 @@ from benchmarks.generate import generate, write_xlsx
 from procure import cli
 from procure.analysis.cooperation import (
     fair_shares,
+    null_partners,
     rule_costs,
     shares_from_costs,
     sweep,
@@ -134,9 +136,26 @@ def test_partner_without_demand_is_a_dummy_costing_nothing():
         partners={"A": {}, "B": {}, "Z": {}},
         rules=[rule("max_quantity", group="S", quantity=500)],
     )
-    t = fair_shares(data).table.set_index("partner")
+    fs = fair_shares(data)
+    t = fs.table.set_index("partner")
+    assert list(t.index) == ["A", "B", "Z"]  # the workbook's order
     assert t.loc["Z", ["standalone", "proportional", "shapley", "nucleolus"]].tolist() == pytest.approx([0] * 4)
     assert t.loc["Z", "value_brought"] == pytest.approx(0.0)
+    # Z is a null player: the game is solved on A and B only (A, B and AB), with the same
+    # shares as the workbook without Z at all
+    assert fs.null_partners == ["Z"] and fs.coalitions_solved == 3
+    without = fair_shares(data.replace(partners=data.partners[data.partners["partner"] != "Z"]))
+    for column in ("standalone", "proportional", "shapley", "nucleolus", "savings", "value_brought"):
+        assert t.loc[["A", "B"], column].tolist() == pytest.approx(without.table[column].tolist())
+    assert fs.core_sentence() == without.core_sentence()
+    assert fs.to_dict()["null_partners"] == ["Z"]
+    # a partner without demand but with a rule of its own is a player (its rule may bind)
+    ruled = data.replace(rules=pd.concat([data.rules, tiny(
+        offers=[dict(supplier="S", item="shell", unit_price=10)], demand=[("Z", "shell", 1, 1)],
+        partners={"Z": {}}, rules=[rule("max_quantity", partner="Z", group="S", quantity=0)]).rules],
+        ignore_index=True))
+    assert null_partners(ruled) == []
+    assert fair_shares(ruled).coalitions_solved == 7
 
 
 @pytest.mark.parametrize("seed", [1, 2])

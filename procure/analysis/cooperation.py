@@ -105,6 +105,9 @@ class FairShares:
     sampling: dict | None = None
     #: the costs of every coalition solved (frozenset -> cost, NaN without a plan)
     costs: dict = field(default_factory=dict, repr=False)
+    #: partners with no demand and no rules of their own (a scenario's partners who left):
+    #: null players, 0 in every split and left out of the coalitions solved
+    null_partners: list[str] = field(default_factory=list)
 
     @property
     def chosen(self) -> str:
@@ -126,7 +129,7 @@ class FairShares:
                 "coalitions_solved": self.coalitions_solved,
                 "infeasible_coalitions": self.infeasible_coalitions,
                 "unproven_coalitions": self.unproven_coalitions, "sampling": self.sampling,
-                "core_sentence": self.core_sentence()}
+                "null_partners": self.null_partners, "core_sentence": self.core_sentence()}
 
     def core_sentence(self) -> str:
         """One sentence on the core for the chosen split, e.g. "Shapley is outside the core: IT,
@@ -140,7 +143,7 @@ class FairShares:
             return (f"No core check: {len(self.infeasible_coalitions)} coalition(s) have no feasible "
                     f"plan on their own ({shown}).")
         if not self.exact:
-            n = len(self.table)
+            n = len(self.table) - len(self.null_partners)
             what = "sampled" if self.sampling else "solved only for the stand-alone and leave-one-out coalitions"
             return f"No core check: the game of {n} partners is {what}, not solved for all {2 ** n:,} coalitions."
         check = self.core.get(self.chosen)
@@ -194,7 +197,13 @@ def fair_shares(data: ProcureData, method: str = "all", *, workers: int = 1, sam
     """
     if method not in METHODS:
         raise ValueError(f"method must be one of {', '.join(METHODS)}, not {method!r}")
-    partners = list(data.partners["partner"])
+    everyone = list(data.partners["partner"])
+    idle = null_partners(data)
+    # a null player changes no coalition's cost: the game is played without it (half the
+    # coalitions per null player) and it gets 0 in every split
+    partners = [p for p in everyone if p not in set(idle)]
+    if not partners:
+        raise ValueError("no partner has any demand: there is no cost to share")
     n = len(partners)
     # a budget that covers every coalition buys the exact game
     exact = (samples is None and n <= exact_limit) or (samples is not None and samples >= (1 << n) - 1)
@@ -221,9 +230,36 @@ def fair_shares(data: ProcureData, method: str = "all", *, workers: int = 1, sam
     statuses[grand_set] = grand_run["status"].iat[0]
     gap = _gap_of(pd.concat([grand_run, run]), asked_gap)
 
-    return _assemble(partners, costs, statuses, proportional, method=method, currency=data.currency,
-                     gap=gap, exact=exact, units=units, design=design, solved=len(wanted) + 1,
-                     budget=samples or DEFAULT_SAMPLES)
+    result = _assemble(partners, costs, statuses, proportional, method=method, currency=data.currency,
+                       gap=gap, exact=exact, units=units, design=design, solved=len(wanted) + 1,
+                       budget=samples or DEFAULT_SAMPLES)
+    return _with_null_partners(result, everyone, idle)
+
+
+def null_partners(data: ProcureData) -> list[str]:
+    """Partners with no demand (no row with a positive quantity) and no rule of their own
+    (sheet Rules, column partner): without demand nothing is delivered to them and no rule
+    binds them, so adding one to any coalition leaves its cost as it is."""
+    demand = data.demand
+    demanding = set(demand.loc[demand["quantity"] > 0, "partner"])
+    ruled = set(data.rules["partner"].dropna()) if "partner" in data.rules else set()
+    return [p for p in data.partners["partner"] if p not in demanding and p not in ruled]
+
+
+def _with_null_partners(result: FairShares, everyone: list[str], idle: list[str]) -> FairShares:
+    """The table with a row of zeros for each null partner, in the workbook's partner order."""
+    if not idle:
+        return result
+    table = result.table
+    zeros = pd.DataFrame({"partner": idle})
+    for column in table.columns.drop("partner"):
+        done = np.isfinite(pd.to_numeric(table[column], errors="coerce")).any()
+        zeros[column] = 0.0 if done else np.nan
+    order = {p: k for k, p in enumerate(everyone)}
+    result.table = (pd.concat([table, zeros], ignore_index=True)
+                    .sort_values("partner", key=lambda s: s.map(order)).reset_index(drop=True))
+    result.null_partners = list(idle)
+    return result
 
 
 def shares_from_costs(partners: Sequence[str], costs: dict, proportional=None, *, method: str = "all",

@@ -125,6 +125,10 @@ def _share(args) -> int:
     return EXIT_OK if np.isfinite(fs.grand) else EXIT_NO_PLAN
 
 
+def _names_list(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
 def _print_shares(fs) -> None:
     cur = fs.currency
     how = "every coalition solved" if fs.exact else f"sampled, {fs.sampling['orders']:,} orders" \
@@ -142,6 +146,9 @@ def _print_shares(fs) -> None:
         print(f"  {row.partner:<10}{_money(row.standalone, 22)}{_money(row.proportional, 22)}{shap}"
               f"{_money(row.nucleolus, 22)}{_money(row.savings, 22)}{_money(row.value_brought, 22)}")
     print(fs.core_sentence())
+    if fs.null_partners:
+        print(f"{_names_list(fs.null_partners)} {'has' if len(fs.null_partners) == 1 else 'have'} no demand "
+              "and no rules of their own: 0 in every split, left out of the coalitions solved.")
     if fs.least_core_value is not None and np.isfinite(fs.least_core_value):
         state = "not empty" if fs.core_nonempty else "empty"
         print(f"Least-core value {fs.least_core_value:,.0f} {cur}: the core is {state}.")
