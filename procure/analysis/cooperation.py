@@ -1,4 +1,4 @@
-"""What cooperation is worth, and to whom (SPEC section 4; docs/cooperation.md).
+"""What cooperation is worth, and to whom (docs/model.md section 4; docs/cooperation.md).
 
 * :func:`fair_shares`: every partner's stand-alone cost, its proportional, Shapley and
   nucleolus share of the pool's cost, what pooling saves it, the value it brings, and the core
@@ -180,7 +180,7 @@ def fair_shares(data: ProcureData, method: str = "all", *, workers: int = 1, sam
                 seed: int = 0, scheduler=None, progress: Progress | None = None,
                 time_limit: float | None = None, mip_gap: float | None = None,
                 exact_limit: int = games.EXACT_LIMIT, design: str = DEFAULT_DESIGN) -> FairShares:
-    """Fair shares of the pool's cost (SPEC section 4).
+    """Fair shares of the pool's cost (docs/model.md section 4).
 
     Up to ``exact_limit`` partners (and without ``samples``) every coalition is solved: exact
     Shapley values, the nucleolus, the least core and the core check of every split. Above it

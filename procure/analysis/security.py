@@ -1,6 +1,6 @@
 """Supply-chain security: stress tests and Monte Carlo disruption.
 
-A *stress test* (SPEC section 4) re-optimises the plan without one supplier (every offer of
+A *stress test* (docs/model.md section 4) re-optimises the plan without one supplier (every offer of
 it removed), for every supplier, and with ``countries=True`` without every supplier of one
 country: status, total cost, the increase over the plan, the demand left unmet (items with a
 shortfall penalty; any other demand is met or the re-plan is infeasible) per partner and

@@ -1,4 +1,4 @@
-"""Coalitions and their costs (SPEC section 4).
+"""Coalitions and their costs (docs/model.md section 4).
 
 ``c(S)`` is the optimal cost of coalition ``S``: the same model with the demand of partners
 outside S removed, their partner-scoped rules dropped, and pool rules applied to S's pool (a

@@ -223,7 +223,8 @@ def builder_panel(wb: shared.Workbook) -> Scenario | None:
         partners = [p for p in keys.get("remove_partners", []) if p in options["partner"]]
         remove = left.multiselect("Partners out", options["partner"], default=partners,
                                   key=f"scenario_remove_{version}",
-                                  help="Their demand and their rules go (as in SPEC section 4).")
+                                  help="Their demand and the rules of their own go; pool-wide quantity rules "
+                                       "shrink with the demand that stays.")
         off = [n for n in keys.get("rules_off", []) if n in options["name"]]
         rules_off = right.multiselect("Rules off", options["name"], default=off,
                                       key=f"scenario_rules_off_{version}")

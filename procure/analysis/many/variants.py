@@ -1,8 +1,8 @@
 """A variant of the workbook, said literally as data.
 
 A :class:`Variant` is one of the many related problems the many-solve engine answers: a
-coalition of partners (SPEC section 4), rules removed, a rule's share or quantity changed,
-suppliers removed (every offer of theirs, SPEC section 4's stress test) or their capacity
+coalition of partners (docs/model.md section 4), rules removed, a rule's share or quantity changed,
+suppliers removed (every offer of theirs, docs/model.md section 4's stress test) or their capacity
 scaled. :meth:`Variant.apply` turns it into the data of its own workbook; that is the
 definition, and the fast path of :mod:`.bounds` (bounds and coefficients on the grand model)
 is tested against it.
@@ -26,7 +26,7 @@ Coalition = frozenset[str]
 
 
 def coalition_data(data: ProcureData, members: Iterable[str]) -> ProcureData:
-    """The scenario of coalition ``members`` as data, exactly as SPEC section 4 defines it:
+    """The scenario of coalition ``members`` as data, exactly as docs/model.md section 4 defines it:
     outsiders' demand and their own rules removed, every pool min/max_quantity scaled by the
     coalition's share of the pool's demand for the items in its scope (0 when the pool demands
     none of them)."""
@@ -102,7 +102,7 @@ class Variant:
                 raise ValueError(f"capacity factor of {supplier} must be a number >= 0, not {factor}")
 
     def apply(self, data: ProcureData) -> ProcureData:
-        """The variant's own data (SPEC section 4 for coalitions and removed suppliers)."""
+        """The variant's own data (docs/model.md section 4 for coalitions and removed suppliers)."""
         rules = data.rules.reset_index(drop=True).copy()
         check_positions(rules, self)
         for pos, value in self.share:
@@ -121,7 +121,7 @@ class Variant:
         return out
 
 
-#: rules that have a share, and rules that have a quantity (SPEC section 3)
+#: rules that have a share, and rules that have a quantity (docs/model.md section 3)
 SHARE_USERS = ("min_share", "max_share", "min_value_share", "max_value_share", "workshare", "n_minus_1")
 QUANTITY_USERS = ("min_quantity", "max_quantity", "min_suppliers", "max_suppliers")
 

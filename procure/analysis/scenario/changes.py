@@ -1,11 +1,11 @@
-"""One implementation of each scenario change (SPEC section 6), applied in the SPEC's order.
+"""One implementation of each scenario change (docs/model.md section 6), applied in the order of docs/model.md section 6.
 
 Every change checks its ids and rule names against the data it is applied to and records a
 problem instead of guessing; a change with a problem is skipped so that the changes after it
 are still checked (all mistakes are reported at once). The data is never mutated: each change
 returns new tables.
 
-* :func:`remove_partners`: SPEC section 4, through
+* :func:`remove_partners`: docs/model.md section 4, through
   :func:`procure.analysis.sharing.coalition_data` (demand and partner-scoped rules go; a pool
   quantity rule is scaled by the share of the pool's demand that stays).
 * :func:`rules_off`, :func:`scale_capacity`, :func:`scale_price`, :func:`scale_demand`,

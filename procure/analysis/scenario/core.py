@@ -1,4 +1,4 @@
-"""``procure.Scenario``: a base workbook and a list of changes (SPEC section 6).
+"""``procure.Scenario``: a base workbook and a list of changes (docs/model.md section 6).
 
 The same object comes from a TOML file (:meth:`Scenario.from_toml`), from Python
 (``Scenario(base=data, name=..., capacity=[...])``) or from the app's widgets, and every
@@ -269,7 +269,7 @@ class Scenario:
         return self
 
     def apply(self) -> ProcureData:
-        """The base with every change made, in SPEC order, and validated again; raises
+        """The base with every change made, in the order of docs/model.md section 6, and validated again; raises
         :class:`InputError` listing every mistake."""
         data, problems = self._run()
         if problems:
@@ -405,7 +405,7 @@ class Scenario:
     # ------------------------------------------------------------------ writing
 
     def to_dict(self) -> dict[str, Any]:
-        """The scenario's keys in SPEC order, as a scenario file holds them (empty ones left
+        """The scenario's keys in the order of docs/model.md section 6, as a scenario file holds them (empty ones left
         out; ``base`` is the path as written, or ``base.xlsx`` for a base given as data)."""
         out: dict[str, Any] = {"name": self.name}
         if self.description:
@@ -466,7 +466,7 @@ class Scenario:
 
 
 def _in_file_order(problems: list[Problem]) -> list[Problem]:
-    """The scenario's own problems in the order of its keys (SPEC order, then entry number),
+    """The scenario's own problems in the order of its keys (the order of docs/model.md section 6, then entry number),
     each workbook problem after the one that introduced it (the ``base`` key)."""
     order = {k: n for n, k in enumerate(TOP_KEYS)}
 

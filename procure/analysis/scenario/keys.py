@@ -21,7 +21,7 @@ from procure.data.errors import Problem
 from procure.data.schema import RULE_TYPES
 from procure.data.validate import _known_list as known_list  # the workbook's wording
 
-#: the top-level keys, in the order SPEC section 6 writes them (and changes apply)
+#: the top-level keys, in the order docs/model.md section 6 writes them (and changes apply)
 TOP_KEYS = ("name", "description", "base", "remove_partners", "rules_off", "capacity", "price",
             "demand", "rule", "add_rule", "solver")
 #: keys holding arrays of tables ([[capacity]], ...), in the order they apply
