@@ -89,6 +89,13 @@ def instance_and_variants(draw):
                       shortfall=draw(st.booleans()), budgets=draw(st.booleans()),
                       n_minus_1=draw(st.booleans()), surge=draw(st.booleans()),
                       seed=draw(st.integers(0, 2**31)))
+    whole = draw(st.lists(st.sampled_from(list(tables["Items"]["item"])), unique=True, max_size=2))
+    if whole:  # whole-unit items: their demand in whole units (rounded down: the witness holds)
+        tables["Items"] = tables["Items"].assign(whole_units=tables["Items"]["item"].isin(whole))
+        demand = tables["Demand"].copy()
+        mine = demand["item"].isin(whole)
+        demand.loc[mine, "quantity"] = demand.loc[mine, "quantity"].astype(float).floordiv(1)
+        tables["Demand"] = demand
     data = procure.validate_tables(tables)
     return data, draw(variants_of(data, 5))
 
