@@ -31,7 +31,13 @@ from procure.data.tables import ProcureData
 from procure.engine.backends import DEFAULT_MIP_GAP, OPTIMAL_GAP, relative_gap
 from procure.engine.model import Model, build_model
 from procure.engine.status import Status
-from procure.engine.whole_units import WHOLE, general_integers, rounded_plan
+from procure.engine.whole_units import (
+    WHOLE,
+    demand_groups,
+    general_integers,
+    round_by_rows,
+    rounded_plan,
+)
 
 #: node limit of the warm-LP search on a model with whole-unit deliveries
 WHOLE_UNIT_NODES = 200
@@ -107,6 +113,8 @@ class ManyEngine:
         #: of the bound does the variant go to the search over every integer column (demo:
         #: 66 coalitions 22 s -> see benchmarks/README.md)
         self.relaxed_search = None
+        self._general_cols = np.flatnonzero(self._general).astype(np.int32)
+        self._general_groups = demand_groups(model, self._general)[self._general_cols]
         if self._whole_units:
             relaxed = replace(model, integrality=model.integrality & ~self._general)
             self.relaxed_search = LpBranchAndBound(relaxed, priority=priority, threads=threads,
@@ -181,6 +189,7 @@ class ManyEngine:
         search = self.relaxed_search
         search.set_bounds(bounds.col_upper, bounds.row_lower, bounds.row_upper, coefficients)
         # the relaxation is asked for half the gap: the rounding's cost must fit in the rest
+        # (no hint from the last variant: measured, it adds LPs more often than it saves them)
         relaxed = search.solve(mip_gap=self.gap / 2, time_limit=self.time_limit)
         if relaxed.gave_up or self._timed_out(start):
             return None
@@ -190,18 +199,24 @@ class ManyEngine:
         if not relaxed.status.has_plan or not np.isfinite(relaxed.bound):
             return None
         values = relaxed.col_value
-        cols = np.flatnonzero(self._general)
+        cols = self._general_cols
+        deadline = None if self.time_limit is None else start + self.time_limit
         if np.abs(values[cols] - np.round(values[cols])).max() > WHOLE:
-            model = _with_bounds(self.plan.model, bounds, coefficients)
-            deadline = None if self.time_limit is None else start + self.time_limit
-            rounded = rounded_plan(model, values, self._general, deadline=deadline,
-                                   threads=self.threads, gap=self.gap)
-            if rounded is None:
-                return None
-            values = rounded[0]
+            # first the dive on the search's own warm LP (binaries fixed at the plan's), then
+            # the rounding MIP on a model of the variant's own
+            dived = self._dive(bounds, values, deadline)
+            if dived is not None and self._close_enough(dived, relaxed.bound):
+                values = dived
+            else:
+                model = _with_bounds(self.plan.model, bounds, coefficients)
+                rounded = rounded_plan(model, values, self._general, deadline=deadline,
+                                       threads=self.threads, gap=self.gap)
+                if rounded is None or not self._close_enough(rounded[0], relaxed.bound):
+                    return None
+                values = rounded[0]
         objective = float(self.plan.model.col_cost @ values)
         gap = relative_gap(objective, relaxed.bound)
-        if gap is None or gap > max(self.gap, OPTIMAL_GAP):
+        if not self._close_enough(values, relaxed.bound):
             return None
         found = BranchResult(Status.FEASIBLE, objective, relaxed.nodes, False, relaxed.bound,
                              values, _activity(self.plan.model, bounds, coefficients, values))
@@ -231,6 +246,28 @@ class ManyEngine:
         gap = out.mip_gap if has_plan else None
         return VariantResult(variant.label, out.status, cost, gap, time.perf_counter() - start, path, nodes,
                              self._extract(data, model, out.col_value if has_plan else None))
+
+    def _dive(self, bounds: Bounds, values: np.ndarray, deadline: float | None) -> np.ndarray | None:
+        """:func:`procure.engine.whole_units.round_by_rows` on the relaxed search's HiGHS
+        instance: binaries fixed at ``values``, whole-unit deliveries rounded row by row on warm
+        LPs. The instance's bounds are all reset by the next variant's ``set_bounds``."""
+        search = self.relaxed_search
+        h, binaries = search.h, search.ints
+        fixed = np.round(values[binaries])
+        h.changeColsBounds(len(binaries), binaries, fixed, fixed)
+        h.run()
+        if h.getModelStatus() != search._optimal:
+            return None
+        cols = self._general_cols
+        lower = self.plan.model.col_lower[cols].astype(float)
+        upper = np.asarray(bounds.col_upper, dtype=float)[cols].copy()
+        start_values = np.asarray(h.getSolution().col_value, dtype=float)
+        return round_by_rows(h, cols, lower, upper, start_values, self._general_groups,
+                             deadline=deadline)
+
+    def _close_enough(self, values: np.ndarray, bound: float) -> bool:
+        gap = relative_gap(float(self.plan.model.col_cost @ values), bound)
+        return gap is not None and gap <= max(self.gap, OPTIMAL_GAP)
 
     # -- helpers ----------------------------------------------------------------------------
 
