@@ -22,8 +22,8 @@ from workbooks import good_sheets, write_workbook
 sys.path.insert(0, str(Path(__file__).parent / "corpus"))
 from make_corpus import F, Sheet, big_demand, make_corpus, write_xlsx  # noqa: E402
 
-from procure.data import io as pio  # noqa: E402
 from procure.data.errors import InputError  # noqa: E402
+from procure.data.io import bounds as io_bounds  # noqa: E402  (limits() reads its constants)
 from procure.data.io import read_tables, read_workbook  # noqa: E402
 
 
@@ -229,7 +229,7 @@ def test_row_limit_env(tmp_path, monkeypatch):
 
 def test_cell_limit_constant(tmp_path, monkeypatch):
     path = write_workbook(tmp_path / "ok.xlsx", good_sheets())
-    monkeypatch.setattr(pio, "MAX_CELLS", 10)
+    monkeypatch.setattr(io_bounds, "MAX_CELLS", 10)
     with pytest.raises(InputError) as info:
         read_workbook(path)
     assert {p.sheet for p in info.value.problems} >= {"Partners", "Offers", "Demand"}
@@ -247,7 +247,7 @@ def test_uncompressed_limit_env(tmp_path, monkeypatch):
         read_workbook(path)
     assert "PROCURE_MAX_UNCOMPRESSED_MB" in str(info.value)
     monkeypatch.delenv("PROCURE_MAX_UNCOMPRESSED_MB")
-    monkeypatch.setattr(pio, "MAX_UNCOMPRESSED_MB", 0)
+    monkeypatch.setattr(io_bounds, "MAX_UNCOMPRESSED_MB", 0)
     with pytest.raises(InputError) as info:
         read_workbook(path)
     assert "too large once uncompressed" in str(info.value)
