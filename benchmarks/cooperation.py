@@ -44,12 +44,23 @@ def _load(path: str):
     return raw["partners"], costs
 
 
+def without_security(data):
+    """The demo without its supply-chain security and standards additions (the N-1 rule, whole
+    units, Substitutes rows): the demo the exact-Shapley speed target was first set on."""
+    return data.replace(
+        rules=data.rules[data.rules["rule"] != "n_minus_1"].reset_index(drop=True),
+        items=data.items.assign(whole_units=False),
+        substitutes=data.substitutes.iloc[0:0])
+
+
 def shapley(ns) -> None:
     import procure
     from procure.analysis.cooperation import every_coalition
     from procure.analysis.many import Variant, solve_variants
 
     data = procure.datasets.load_demo()
+    if ns.without_security:
+        data = without_security(data)
     partners = list(data.partners["partner"])
     coalitions = [c for c in every_coalition(partners) if c]
     walls, cpus, loads = [], [], []
@@ -180,6 +191,8 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--repeats", type=int, default=3)
     s.add_argument("--mip-gap", type=float, default=None)
     s.add_argument("--save", help="write the coalition costs to this JSON file")
+    s.add_argument("--without-security", action="store_true",
+                   help="drop the demo's N-1 rule, whole units and substitutes first")
     a = sub.add_parser("ablation")
     a.add_argument("--start", type=int, default=1024)
     a.add_argument("--count", type=int, default=512)

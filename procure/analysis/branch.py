@@ -93,7 +93,7 @@ class LpBranchAndBound:
 
     def set_bounds(self, col_upper: np.ndarray, row_lower: np.ndarray, row_upper: np.ndarray,
                    coefficients=()) -> None:
-        """The next problem: new bounds (see :func:`procure.backends.change_bounds`)."""
+        """The next problem: new bounds (see :func:`procure.engine.backends.change_bounds`)."""
         change_bounds(self.h, self.model, col_upper, row_lower, row_upper, coefficients)
         self._col_upper = col_upper
         self._row_lower, self._row_upper = row_lower, row_upper

@@ -1,6 +1,6 @@
 """Validated input: the tables of the workbook (docs/model.md, section 1) in clean, typed form.
 
-A :class:`ProcureData` is only ever made by :func:`procure.validate.validate_tables`
+A :class:`ProcureData` is only ever made by :func:`procure.data.validate.validate_tables`
 (from a workbook or from DataFrames), so every consumer can rely on:
 
 * ids are ``str`` (object dtype), with no leading or trailing spaces;

@@ -1,4 +1,4 @@
-"""A blank workbook for planners, generated from :data:`procure.schema.SHEETS`.
+"""A blank workbook for planners, generated from :data:`procure.data.schema.SHEETS`.
 
 The first sheet, ``Help``, lists every sheet and column (required, default, unit,
 description); then one sheet per table in schema order with a bold header row, a note on

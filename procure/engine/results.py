@@ -142,7 +142,7 @@ class Result:
 
     def to_excel(self, path, extra: dict[str, pd.DataFrame] | None = None) -> None:
         """Write a formatted results workbook: a Summary sheet, then one sheet per table,
-        then ``extra`` tables (e.g. ``{"Savings": procure.sharing.savings(data, result)}``)."""
+        then ``extra`` tables (e.g. ``{"Savings": procure.analysis.sharing.savings(data, result)}``)."""
         from procure.engine.report import write_results
 
         write_results(self, path, extra=extra)

@@ -1,4 +1,4 @@
-"""One door to solve a scenario: data in, :class:`~procure.results.Result` out."""
+"""One door to solve a scenario: data in, :class:`~procure.engine.results.Result` out."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
 Reading and validation are separate steps: :func:`read_tables` only turns sheets into raw
 DataFrames (cell values as Excel holds them, index = Excel row number);
-:func:`procure.validate.validate_tables` checks them.  :func:`read_workbook` does both.
+:func:`procure.data.validate.validate_tables` checks them.  :func:`read_workbook` does both.
 
 The input file is opened read-only and never written to.
 

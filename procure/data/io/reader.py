@@ -46,11 +46,11 @@ def _open(path: Path) -> CalamineWorkbook:
 def read_tables(path: str | os.PathLike) -> RawTables:
     """Read the contract's sheets of an ``.xlsx`` workbook as raw tables.
 
-    Returns a :class:`~procure.validate.RawTables`: sheet name (as written) -> DataFrame of raw
+    Returns a :class:`~procure.data.validate.RawTables`: sheet name (as written) -> DataFrame of raw
     cell values, indexed by Excel row number, with empty rows skipped.  Problems found while
     reading (a blank header above data, an empty first row, formulas without a saved value,
     error values, merged cells, a sheet too large) travel with it and are raised by
-    :func:`~procure.validate.validate_tables` together with every other problem.  A file that
+    :func:`~procure.data.validate.validate_tables` together with every other problem.  A file that
     cannot be read at all (not a zip, damaged, a zip bomb, macros) raises :class:`InputError`
     at once.
     """

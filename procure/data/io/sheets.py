@@ -39,7 +39,7 @@ def _sheet_frame(name: str, rows: list[list], out: RawTables,
     """One sheet's cells (row 0 = Excel row 1) as a DataFrame indexed by Excel row.
 
     ``marks``: (Excel row, column index) -> value to put in place of what calamine read
-    (:data:`~procure.validate.BAD` for a cell whose problem is already recorded).
+    (:data:`~procure.data.validate.BAD` for a cell whose problem is already recorded).
     """
     sheet = SHEETS[[s for s in SHEETS if s.lower() == name.strip().lower()][0]]
     if not rows:

@@ -1,12 +1,12 @@
 """Check raw tables against the contract (docs/model.md, sections 1 and 3) and build :class:`ProcureData`.
 
 :func:`validate_tables` is the only way a :class:`~procure.data.ProcureData` is made.  It takes
-the raw tables of a workbook (:func:`procure.io.read_tables`) or DataFrames given by an analyst,
+the raw tables of a workbook (:func:`procure.data.io.read_tables`) or DataFrames given by an analyst,
 checks everything, and either returns typed, clean data or raises one
-:class:`~procure.errors.InputError` listing *every* problem found, each located by sheet, Excel
+:class:`~procure.data.errors.InputError` listing *every* problem found, each located by sheet, Excel
 row and column, with the bad value and a concrete fix.
 
-Everything about sheets and columns comes from :data:`procure.schema.SHEETS`.
+Everything about sheets and columns comes from :data:`procure.data.schema.SHEETS`.
 
 The checks are split by what they look at: :mod:`.context` (the raw tables, the
 :data:`BAD` marker, the problems a run collects, shared value helpers), :mod:`.cells` (one

@@ -30,7 +30,7 @@ class BuildContext:
     offers: pd.DataFrame
     #: Demand rows with quantity > 0 and their ``demand_row`` position in data.demand
     demand: pd.DataFrame
-    #: price segments of tiered offers (see :func:`procure.model.orders.plan_tiers`)
+    #: price segments of tiered offers (see :func:`procure.engine.model.orders.plan_tiers`)
     segments: pd.DataFrame | None = None
     #: first column of the x block, set when the variables are added
     x_start: int = 0

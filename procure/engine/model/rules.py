@@ -1,7 +1,7 @@
 """Sovereignty and security-of-supply rules (docs/model.md, section 3).
 
 ``ban`` rules never reach the model: they remove deliveries from the index
-(:func:`procure.model.index.delivery_index`).  Every other rule becomes rows
+(:func:`procure.engine.model.index.delivery_index`).  Every other rule becomes rows
 here.  A rule's *scope* is its partner (blank: the pool) and its items (an id,
 a category, or blank for all); its *group* selects suppliers.
 
