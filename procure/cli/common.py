@@ -35,6 +35,22 @@ def print_json(obj) -> None:
     print(json.dumps(json_ready(obj)))
 
 
+def report(args, figure, payload, human, *, files=()) -> None:
+    """How every analysis command ends: the chart first (``--plot``: a self-contained HTML
+    file, ``figure()`` builds it), then one JSON object (``--json``: ``payload()``) or the human
+    output (``human()``) followed by the files written (``files`` and the chart)."""
+    plot = getattr(args, "plot", None)
+    if plot:
+        figure().write_html(plot, include_plotlyjs=True, full_html=True)
+    if args.json:
+        print_json(payload())
+        return
+    human()
+    for path in (*files, plot):
+        if path:
+            print(f"written to {path}")
+
+
 def check_out(path: Path | None, suffix: str = ".xlsx") -> None:
     if path is not None and path.suffix.lower() != suffix:
         raise ValueError(f"output {path} must end in {suffix}")

@@ -18,8 +18,8 @@ from procure.cli.common import (
     EXIT_OK,
     check_out,
     parse_range,
-    print_json,
     progress_bar,
+    report,
 )
 
 
@@ -91,20 +91,6 @@ def _money(value, width: int = 18) -> str:
     return f"{value:>{width},.0f}"
 
 
-def _report(args, figure, payload, human) -> None:
-    """The chart (``--plot``: a self-contained HTML file), then one JSON object (``--json``)
-    or the human output with the files written."""
-    if args.plot:
-        figure().write_html(args.plot, include_plotlyjs=True, full_html=True)
-    if args.json:
-        print_json(payload())
-        return
-    human()
-    for path in (getattr(args, "out", None), args.plot):
-        if path:
-            print(f"written to {path}")
-
-
 # -- share ------------------------------------------------------------------------------------
 
 def _share(args) -> int:
@@ -121,7 +107,8 @@ def _share(args) -> int:
             args.out, extra={"FairShares": fs.table})
     from procure.charts.cooperation import fair_share_bars
 
-    _report(args, lambda: fair_share_bars(fs.table, fs.currency), fs.to_dict, lambda: _print_shares(fs))
+    report(args, lambda: fair_share_bars(fs.table, fs.currency), fs.to_dict, lambda: _print_shares(fs),
+           files=(args.out,))
     return EXIT_OK if np.isfinite(fs.grand) else EXIT_NO_PLAN
 
 
@@ -169,7 +156,8 @@ def _rule_cost(args) -> int:
         rc.result.to_excel(args.out, extra={"RuleCost": rc.sheet()})
     from procure.charts.cooperation import rule_price_bars
 
-    _report(args, lambda: rule_price_bars(rc.table, rc.currency), rc.to_dict, lambda: _print_rule_costs(rc))
+    report(args, lambda: rule_price_bars(rc.table, rc.currency), rc.to_dict, lambda: _print_rule_costs(rc),
+           files=(args.out,))
     return EXIT_OK if np.isfinite(rc.base) else EXIT_NO_PLAN
 
 
@@ -216,8 +204,8 @@ def _sweep(args) -> int:
         print(f"warning: {w}", file=sys.stderr)
     from procure.charts.cooperation import sweep_curve
 
-    _report(args, lambda: sweep_curve(sw.table, sw.partners, sw.currency, sw.parameter), sw.to_dict,
-            lambda: _print_sweep(sw))
+    report(args, lambda: sweep_curve(sw.table, sw.partners, sw.currency, sw.parameter), sw.to_dict,
+           lambda: _print_sweep(sw))
     return EXIT_OK if np.isfinite(sw.table["cost"].to_numpy(dtype=float)).any() else EXIT_NO_PLAN
 
 

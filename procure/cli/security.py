@@ -6,7 +6,7 @@ import sys
 from contextlib import contextmanager
 from pathlib import Path
 
-from procure.cli.common import EXIT_INPUT, EXIT_NO_PLAN, EXIT_OK, check_out, print_json
+from procure.cli.common import EXIT_INPUT, EXIT_NO_PLAN, EXIT_OK, check_out, report
 
 
 def add_parsers(sub) -> None:
@@ -96,13 +96,9 @@ def _stress(args) -> int:
         st = stress_test(data, countries=args.countries, workers=args.workers, progress=progress,
                          time_limit=args.time_limit, mip_gap=args.mip_gap,
                          diagnose=not args.no_diagnose)
-    if args.plot:
-        from procure.charts.security import stress_bars
+    from procure.charts.security import stress_bars
 
-        stress_bars(st.table, currency=st.currency).write_html(args.plot)
-    if args.json:
-        print_json(st.to_dict())
-    else:
+    def human() -> None:
         cur = st.currency
         print(f"plan: {st.base['status']}, total cost {_money(st.base['total_cost'], cur)}")
         for kind in ("supplier", "country"):
@@ -117,8 +113,8 @@ def _stress(args) -> int:
                           + ("" if r.status == "optimal" else f" [{r.status}]"))
                 else:
                     print(f"  {r.lost:<10} {r.status}" + (f": {r.diagnosis}" if r.diagnosis else ""))
-        if args.plot:
-            print(f"\nchart written to {args.plot}")
+
+    report(args, lambda: stress_bars(st.table, currency=st.currency), st.to_dict, human)
     return EXIT_OK if st.base["status"] in ("optimal", "feasible") else EXIT_NO_PLAN
 
 
@@ -137,14 +133,9 @@ def _disrupt(args) -> int:
         mc = disrupt(data, probability=args.probability, samples=args.samples, seed=args.seed,
                      workers=args.workers, progress=progress, time_limit=args.time_limit,
                      mip_gap=args.mip_gap)
-    if args.plot:
-        from procure.charts.security import disruption_histogram
+    from procure.charts.security import disruption_histogram
 
-        disruption_histogram(mc.samples, currency=mc.currency,
-                             base=mc.base["total_cost"]).write_html(args.plot)
-    if args.json:
-        print_json(mc.to_dict())
-    else:
+    def human() -> None:
         cur = mc.currency
         pool = mc.table.set_index("who").loc["pool"]
         print(f"{len(mc.samples)} draws (seed {mc.seed}), {mc.distinct} distinct sets of failures solved")
@@ -158,8 +149,9 @@ def _disrupt(args) -> int:
         for r in mc.table[mc.table["who"] != "pool"].itertuples(index=False):
             print(f"  {r.who:<8} {_money(r.mean_cost, cur):>24} {_money(r.p95, cur):>24} "
                   f"{r.mean_shortfall:>12,.4g} {r.p_unmet:>7.1%}")
-        if args.plot:
-            print(f"\nhistogram written to {args.plot}")
+
+    report(args, lambda: disruption_histogram(mc.samples, currency=mc.currency, base=mc.base["total_cost"]),
+           mc.to_dict, human)
     return EXIT_OK
 
 
@@ -170,13 +162,9 @@ def _harmonise(args) -> int:
     with _progress("harmonisation", args.json) as progress:
         h = harmonise(data, candidates=args.candidates, workers=args.workers, progress=progress,
                       time_limit=args.time_limit, mip_gap=args.mip_gap)
-    if args.plot:
-        from procure.charts.security import harmonise_bars
+    from procure.charts.security import harmonise_bars
 
-        harmonise_bars(h.table, currency=h.currency).write_html(args.plot)
-    if args.json:
-        print_json(h.to_dict())
-    else:
+    def human() -> None:
         cur = h.currency
         print(f"plan with every Substitutes row: {_money(h.base['total_cost'], cur)}")
         rows = h.table[h.table["kind"] == "row"]
@@ -196,6 +184,6 @@ def _harmonise(args) -> int:
                 print("\nRows a planner might add, by saving:")
                 for r in cand.itertuples(index=False):
                     print(f"  {r.partner}: {r.substitute} for {r.item}: {_money(r.value, cur)}")
-        if args.plot:
-            print(f"\nchart written to {args.plot}")
+
+    report(args, lambda: harmonise_bars(h.table, currency=h.currency), h.to_dict, human)
     return EXIT_OK if h.base["status"] in ("optimal", "feasible") else EXIT_NO_PLAN
