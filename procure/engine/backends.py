@@ -18,11 +18,14 @@ import os
 import sys
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from procure.engine.model import Model
 from procure.engine.status import Status
+
+if TYPE_CHECKING:  # annotations only: the model package solves through this module
+    from procure.engine.model import Model
 
 #: a plan is called optimal only when it is proven within this relative gap of the best
 #: possible cost (every solver door and every many-solve engine applies it)

@@ -78,7 +78,7 @@ def write_results(result, path, extra: dict[str, pd.DataFrame] | None = None) ->
     ] + [(f"model {k}", v) for k, v in summary["model_size"].items()]
     if result.check is not None:
         rows.append(("plan check", result.check.headline()))
-    from procure.engine.results import DUALS_BASIS
+    from procure.engine.status import DUALS_BASIS
 
     rows.append(("duals", "none" if result.duals_basis is None
                  else f"{result.duals_basis}: {DUALS_BASIS[result.duals_basis]}"))

@@ -20,7 +20,7 @@ from procure.data.tables import ProcureData
 from procure.engine.backends import PROOF_BUDGET, SolverOutput
 from procure.engine.model import Model, resilience
 from procure.engine.model.index import BuildContext, period_capacity
-from procure.engine.status import Status
+from procure.engine.status import DUALS_BASIS, Status
 
 #: a value at most this fraction of its column's scale is solver noise, reported as 0. The
 #: scale of a delivery or shortfall is its demand row's quantity, of any other column its
@@ -629,15 +629,6 @@ def _budget_duals(model: Model, row_dual, basis: str | None) -> pd.DataFrame:
         return pd.DataFrame(columns=["partner", "marginal_value", "basis"])
     idx, dual = got
     return idx[["partner"]].assign(marginal_value=-dual, basis=basis)
-
-
-#: what each duals basis means, for every view
-DUALS_BASIS = {
-    "lp": "the plan is a linear programme: marginal costs are its duals",
-    "fixed_mip": "given the contracts chosen (every yes/no decision of the plan fixed: offers "
-                 "used, price tiers reached, suppliers counted), the duals of the remaining "
-                 "linear programme",
-}
 
 
 def marginal_sentences(result: Result, limit: int = 10, items: pd.DataFrame | None = None) -> list[str]:

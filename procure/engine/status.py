@@ -30,3 +30,12 @@ class Status(StrEnum):
 
     def __str__(self) -> str:
         return self.value
+
+
+#: what each duals basis means, for every view
+DUALS_BASIS = {
+    "lp": "the plan is a linear programme: marginal costs are its duals",
+    "fixed_mip": "given the contracts chosen (every yes/no decision of the plan fixed: offers "
+                 "used, price tiers reached, suppliers counted), the duals of the remaining "
+                 "linear programme",
+}
