@@ -24,6 +24,7 @@ import pandas as pd
 from procure.analysis import games
 from procure.analysis.many import Variant, extract, solve_variants
 from procure.analysis.many.run import Progress
+from procure.data.jsonable import json_ready
 from procure.data.tables import ProcureData
 from procure.engine.backends import DEFAULT_MIP_GAP
 from procure.engine.results import rule_label
@@ -117,14 +118,14 @@ class FairShares:
         """Exactly the JSON of ``procure share --json``."""
         partners = {}
         for row in self.table.itertuples(index=False):
-            partners[row.partner] = {k: _num(getattr(row, k)) for k in
+            partners[row.partner] = {k: json_ready(getattr(row, k)) for k in
                                      ("standalone", "proportional", "shapley", "shapley_se",
                                       "nucleolus", "savings", "value_brought")}
-        core = {"core_nonempty": self.core_nonempty, "least_core_value": _num(self.least_core_value)}
+        core = {"core_nonempty": self.core_nonempty, "least_core_value": json_ready(self.least_core_value)}
         for name in ("shapley", "proportional", "nucleolus"):
             check = self.core.get(name)
-            core[name] = None if check is None else {k: _num(v) for k, v in check.to_dict().items()}
-        return {"grand": _num(self.grand), "method": self.method, "currency": self.currency,
+            core[name] = None if check is None else {k: json_ready(v) for k, v in check.to_dict().items()}
+        return {"grand": json_ready(self.grand), "method": self.method, "currency": self.currency,
                 "exact": self.exact, "partners": partners, "core": core,
                 "coalitions_solved": self.coalitions_solved,
                 "infeasible_coalitions": self.infeasible_coalitions,
@@ -161,19 +162,6 @@ class FairShares:
             return f"{label} is in the core, at its edge: {who}{together} would pay the same on their own."
         return (f"{label} is in the core: no group would pay less on its own ({who}{together}, the "
                 f"closest, would pay {what} more).")
-
-
-def _num(value):
-    if value is None:
-        return None
-    if isinstance(value, (bool, np.bool_)):
-        return bool(value)
-    if isinstance(value, (int, np.integer)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        value = float(value)
-        return value if np.isfinite(value) else None
-    return value
 
 
 def fair_shares(data: ProcureData, method: str = "all", *, workers: int = 1, samples: int | None = None,
@@ -393,11 +381,11 @@ class RuleCosts:
         for row in self.table.itertuples(index=False):
             mine = self.partners[self.partners["rule_id"] == row.rule_id]
             rules[row.rule_id] = {
-                "name": row.name, "rule": row.rule, "status": row.status, "without": _num(row.without),
-                "price": _num(row.price), "dual": _num(row.dual),
-                "partners": {p: _num(d) for p, d in zip(mine["partner"], mine["delta"], strict=True)},
+                "name": row.name, "rule": row.rule, "status": row.status, "without": json_ready(row.without),
+                "price": json_ready(row.price), "dual": json_ready(row.dual),
+                "partners": {p: json_ready(d) for p, d in zip(mine["partner"], mine["delta"], strict=True)},
             }
-        return {"base": _num(self.base), "currency": self.currency, "rules": rules}
+        return {"base": json_ready(self.base), "currency": self.currency, "rules": rules}
 
     def sheet(self) -> pd.DataFrame:
         """The results workbook's "RuleCost" sheet: the table, a column per partner's delta."""
@@ -483,9 +471,9 @@ class Sweep:
         points = []
         for row in self.table.itertuples(index=False):
             mine = self.partners[self.partners["value"] == row.value]
-            points.append({"value": _num(row.value), "status": row.status, "cost": _num(row.cost),
-                           "gap": _num(row.gap),
-                           "partners": {p: _num(c) for p, c in zip(mine["partner"], mine["cost"], strict=True)}})
+            points.append({"value": json_ready(row.value), "status": row.status, "cost": json_ready(row.cost),
+                           "gap": json_ready(row.gap),
+                           "partners": {p: json_ready(c) for p, c in zip(mine["partner"], mine["cost"], strict=True)}})
         return {"parameter": self.parameter, "kind": self.kind, "subject": self.subject,
                 "currency": self.currency, "points": points, "infeasible": self.infeasible,
                 "warnings": list(self.warnings)}

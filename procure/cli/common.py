@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import json
-import math
 import sys
 from pathlib import Path
+
+from procure.data.jsonable import json_ready  # noqa: F401 -- callers import it from here too
 
 EXIT_OK, EXIT_NO_PLAN, EXIT_INPUT = 0, 1, 2
 
@@ -15,19 +16,6 @@ def problem_record(p) -> dict:
     """One :class:`procure.Problem` as a JSON-ready dict."""
     return {"sheet": p.sheet, "row": p.row, "column": p.column,
             "value": None if p.value is None else str(p.value), "message": p.message, "fix": p.fix}
-
-
-def json_ready(obj):
-    """``obj`` with numpy scalars as Python ones and non-finite floats as None."""
-    if isinstance(obj, dict):
-        return {k: json_ready(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [json_ready(v) for v in obj]
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    if hasattr(obj, "item"):  # numpy scalars
-        return json_ready(obj.item())
-    return obj
 
 
 def print_json(obj) -> None:

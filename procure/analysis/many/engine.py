@@ -111,7 +111,7 @@ class ManyEngine:
         #: binaries only, with the whole-unit deliveries continuous, gives a proven bound and a
         #: plan that a small rounding MIP makes whole; only when that plan is not within the gap
         #: of the bound does the variant go to the search over every integer column (demo:
-        #: 66 coalitions 22 s -> see benchmarks/README.md)
+        #: 66 random coalitions 22 s -> 4.4 s, benchmarks/README.md section 5)
         self.relaxed_search = None
         self._general_cols = np.flatnonzero(self._general).astype(np.int32)
         self._general_groups = demand_groups(model, self._general)[self._general_cols]
@@ -216,7 +216,7 @@ class ManyEngine:
                 values = rounded[0]
         objective = float(self.plan.model.col_cost @ values)
         gap = relative_gap(objective, relaxed.bound)
-        if not self._close_enough(values, relaxed.bound):
+        if gap is None or gap > max(self.gap, OPTIMAL_GAP):  # a relaxation plan already whole
             return None
         found = BranchResult(Status.FEASIBLE, objective, relaxed.nodes, False, relaxed.bound,
                              values, _activity(self.plan.model, bounds, coefficients, values))
