@@ -68,7 +68,8 @@ def shapley(ns) -> None:
         loads.append(os.getloadavg()[0])
         start = time.perf_counter()
         table = solve_variants(data, [Variant(label=c, members=c) for c in coalitions],
-                               workers=ns.workers, mip_gap=ns.mip_gap)
+                               workers=ns.workers, mip_gap=ns.mip_gap,
+                               engine_options=dict(lazy_n1=not ns.whole_n1_blocks))
         from procure.analysis.games import nucleolus, shapley_from_costs
 
         costs = {frozenset(): 0.0, **dict(zip(table["label"], table["cost"], strict=True))}
@@ -78,7 +79,8 @@ def shapley(ns) -> None:
         cpus.append(float(table["cpu_seconds"].sum()))
     paths = table["path"].value_counts().to_dict()
     statuses = table["status"].value_counts().to_dict()
-    print(f"exact Shapley + nucleolus of the demo, {len(coalitions):,} coalitions, {ns.workers} worker(s), "
+    print(f"exact Shapley + nucleolus of the demo{' (every N-1 block in the model)' if ns.whole_n1_blocks else ''}, "
+          f"{len(coalitions):,} coalitions, {ns.workers} worker(s), "
           f"gap {ns.mip_gap if ns.mip_gap is not None else 'default'}: median {statistics.median(walls):.1f} s "
           f"over {ns.repeats} (all: {', '.join(f'{w:.1f}' for w in walls)}; load average at the start "
           f"{', '.join(f'{v:.1f}' for v in loads)})")
@@ -193,6 +195,9 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--save", help="write the coalition costs to this JSON file")
     s.add_argument("--without-security", action="store_true",
                    help="drop the demo's N-1 rule, whole units and substitutes first")
+    s.add_argument("--whole-n1-blocks", action="store_true",
+                   help="search with every N-1 re-covery block in the model, unmerged (as before the "
+                        "lazy merged blocks of procure.analysis.many.lazy)")
     a = sub.add_parser("ablation")
     a.add_argument("--start", type=int, default=1024)
     a.add_argument("--count", type=int, default=512)

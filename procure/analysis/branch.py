@@ -62,7 +62,10 @@ class LpBranchAndBound:
     """Branch and bound on ``model`` whose bounds the caller changes between solves."""
 
     def __init__(self, model: Model, *, priority: np.ndarray | None = None, node_limit: int = 2000,
-                 threads: int | None = None, branching: str = "pseudocost"):
+                 threads: int | None = None, branching: str = "pseudocost",
+                 learn_from: LpBranchAndBound | None = None):
+        """``learn_from``: a search on a model with the same integer columns (a sub-model of
+        the same grand model) whose pseudo-costs this one shares, both learning."""
         import highspy
 
         if branching not in ("pseudocost", "fractional"):
@@ -73,8 +76,11 @@ class LpBranchAndBound:
         self.priority = (np.zeros(len(self.ints)) if priority is None
                          else np.asarray(priority, dtype=float)[self.ints])
         self.node_limit = node_limit
-        self._pc_sum = np.zeros((2, len(self.ints)))
-        self._pc_count = np.zeros((2, len(self.ints)))
+        if learn_from is not None and np.array_equal(learn_from.ints, self.ints):
+            self._pc_sum, self._pc_count = learn_from._pc_sum, learn_from._pc_count
+        else:
+            self._pc_sum = np.zeros((2, len(self.ints)))
+            self._pc_count = np.zeros((2, len(self.ints)))
         self.h = new_highs()
         set_threads(self.h, threads)
         pass_model(self.h, model)

@@ -26,6 +26,7 @@ import numpy as np
 
 from procure.analysis.branch import BranchResult, LpBranchAndBound
 from procure.analysis.many.bounds import Bounds, VariantPlan, variant_bounds
+from procure.analysis.many.lazy import LazyN1, SubModel
 from procure.analysis.many.variants import Variant, check_members, check_positions
 from procure.data.tables import ProcureData
 from procure.engine.backends import DEFAULT_MIP_GAP, OPTIMAL_GAP, relative_gap
@@ -72,6 +73,141 @@ class VariantResult:
 RECORD_FIELDS = ("label", "status", "cost", "gap", "seconds", "path", "nodes", "value", "cpu_seconds")
 
 
+class _Searcher:
+    """The warm searches of one model (the grand model, or a sub-model of it without some
+    N-1 re-covery blocks: :mod:`.lazy`), and what they learn from one variant to the next."""
+
+    def __init__(self, model: Model, *, threads, node_limit: int, branching: str,
+                 learn_from: _Searcher | None = None):
+        self.model = model
+        self.threads = threads
+        priority = np.zeros(model.num_cols)
+        tiers = model.variables["tier_chosen"]
+        priority[tiers.start:tiers.stop] = 1.0  # tier choices carry most of the LP's gap
+        #: whole-unit deliveries: a short search, then the engine's door on the variant's own
+        #: bounds, which solves whole units relaxation-first (procure.engine.whole_units): a
+        #: long LP search on general integers rarely closes a 5e-7 gap (the demo without its
+        #: largest shell plant: 2000 nodes and 38 s of HiGHS's MIP, against 0.8 s)
+        self.general = general_integers(model)
+        #: whole units, relaxation first (as the engine's door does): the warm search over the
+        #: binaries only, with the whole-unit deliveries continuous, gives a proven bound and a
+        #: plan that a small rounding MIP makes whole; only when that plan is not within the gap
+        #: of the bound does the variant go to the search over every integer column (demo:
+        #: 66 random coalitions 22 s -> 4.4 s, benchmarks/README.md section 5)
+        self.relaxed_search = None
+        self.general_cols = np.flatnonzero(self.general).astype(np.int32)
+        self.general_groups = demand_groups(model, self.general)[self.general_cols]
+        # a sub-model's integer columns are the grand model's (re-coveries are continuous and
+        # come last), so what one search learnt serves the others
+        learnt = learn_from.search if learn_from is not None else None
+        if self.general.any():
+            relaxed = replace(model, integrality=model.integrality & ~self.general)
+            self.relaxed_search = LpBranchAndBound(
+                relaxed, priority=priority, threads=threads, node_limit=node_limit, branching=branching,
+                learn_from=learn_from.relaxed_search if learn_from is not None else None)
+            node_limit = min(node_limit, WHOLE_UNIT_NODES)
+        self.search = LpBranchAndBound(model, priority=priority, threads=threads, node_limit=node_limit,
+                                       branching=branching, learn_from=learnt)
+        #: coefficients a previous variant changed beyond the big-M ones: reset when not set again
+        self._changed: dict[tuple[int, int], float] = {}
+        self._matrix = model.matrix.tocsr()
+
+    def solve(self, bounds: Bounds, n_big_m: int, *, gap: float, time_limit: float | None,
+              hint: np.ndarray | None) -> BranchResult:
+        """The variant's bounds (on this model's columns and rows) searched: a plan within
+        ``gap``, infeasible, or ``gave_up`` (node or time limit, or numerical trouble)."""
+        start = time.perf_counter()
+        coefficients = self._with_resets(bounds, n_big_m)
+        if self.relaxed_search is not None:
+            done = self._relaxation_first(bounds, coefficients, gap, time_limit)
+            if done is not None:
+                return done
+        left = None if time_limit is None else max(1e-3, time_limit - (time.perf_counter() - start))
+        self.search.set_bounds(bounds.col_upper, bounds.row_lower, bounds.row_upper, coefficients)
+        found = self.search.solve(mip_gap=gap, time_limit=left, hint=hint)
+        if found.status.has_plan and _missed_rows(self.model, bounds, found):
+            # a row HiGHS's absolute tolerance let through (a demand of 1e-8 units served with
+            # nothing): the caller's literal model, where the engine's own door re-solves it tightly
+            return BranchResult(Status.ERROR, float("nan"), found.nodes, False)
+        return found
+
+    def _relaxation_first(self, bounds: Bounds, coefficients, gap: float,
+                          time_limit: float | None) -> BranchResult | None:
+        """The variant with its whole-unit deliveries continuous, then its plan rounded with
+        every binary fixed (:func:`procure.engine.whole_units.rounded_plan`), proven against
+        the relaxation's bound; None when that does not settle it within the gap (the caller
+        then searches over every integer column)."""
+        start = time.perf_counter()
+        search = self.relaxed_search
+        search.set_bounds(bounds.col_upper, bounds.row_lower, bounds.row_upper, coefficients)
+        # the relaxation is asked for half the gap: the rounding's cost must fit in the rest
+        # (no hint from the last variant: measured, it adds LPs more often than it saves them)
+        relaxed = search.solve(mip_gap=gap / 2, time_limit=time_limit)
+        if relaxed.gave_up or (time_limit is not None and time.perf_counter() - start > time_limit):
+            return None
+        if relaxed.status == Status.INFEASIBLE:  # no plan with fractions: none in whole units
+            return relaxed
+        if not relaxed.status.has_plan or not np.isfinite(relaxed.bound):
+            return None
+        values = relaxed.col_value
+        cols = self.general_cols
+        deadline = None if time_limit is None else start + time_limit
+        if np.abs(values[cols] - np.round(values[cols])).max() > WHOLE:
+            # first the dive on the search's own warm LP (binaries fixed at the plan's), then
+            # the rounding MIP on a model of the variant's own
+            dived = self._dive(bounds, values, deadline)
+            if dived is not None and self._close_enough(dived, relaxed.bound, gap):
+                values = dived
+            else:
+                model = _with_bounds(self.model, bounds, coefficients)
+                rounded = rounded_plan(model, values, self.general, deadline=deadline,
+                                       threads=self.threads, gap=gap)
+                if rounded is None or not self._close_enough(rounded[0], relaxed.bound, gap):
+                    return None
+                values = rounded[0]
+        objective = float(self.model.col_cost @ values)
+        if not self._close_enough(values, relaxed.bound, gap):  # a relaxation plan already whole
+            return None
+        found = BranchResult(Status.FEASIBLE, objective, relaxed.nodes, False, relaxed.bound,
+                             values, _activity(self.model, bounds, coefficients, values))
+        if _missed_rows(self.model, bounds, found):
+            return None
+        return found
+
+    def _dive(self, bounds: Bounds, values: np.ndarray, deadline: float | None) -> np.ndarray | None:
+        """:func:`procure.engine.whole_units.round_by_rows` on the relaxed search's HiGHS
+        instance: binaries fixed at ``values``, whole-unit deliveries rounded row by row on warm
+        LPs. The instance's bounds are all reset by the next variant's ``set_bounds``."""
+        search = self.relaxed_search
+        h, binaries = search.h, search.ints
+        fixed = np.round(values[binaries])
+        h.changeColsBounds(len(binaries), binaries, fixed, fixed)
+        h.run()
+        if h.getModelStatus() != search._optimal:
+            return None
+        cols = self.general_cols
+        lower = self.model.col_lower[cols].astype(float)
+        upper = np.asarray(bounds.col_upper, dtype=float)[cols].copy()
+        start_values = np.asarray(h.getSolution().col_value, dtype=float)
+        return round_by_rows(h, cols, lower, upper, start_values, self.general_groups,
+                             deadline=deadline)
+
+    def _close_enough(self, values: np.ndarray, bound: float, gap: float) -> bool:
+        found = relative_gap(float(self.model.col_cost @ values), bound)
+        return found is not None and found <= max(gap, OPTIMAL_GAP)
+
+    def _with_resets(self, bounds: Bounds, n_big_m: int) -> list[tuple[int, int, float]]:
+        """The variant's coefficients, plus the model's value for every coefficient an
+        earlier variant changed and this one does not (big-M entries are always all set)."""
+        big_m = {(r, c) for r, c, _ in bounds.coefficients[:n_big_m]}
+        mine = {(r, c): v for r, c, v in bounds.coefficients[n_big_m:]}
+        resets = [(r, c, self._changed.pop((r, c))) for r, c in list(self._changed)
+                  if (r, c) not in mine and (r, c) not in big_m]
+        for key in mine:
+            self._changed.setdefault(key, float(self._matrix[key]))
+        return list(bounds.coefficients) + resets
+
+
 class ManyEngine:
     """Solves variants one after another on one model: bounds change, the model does not.
     Build one per process and reuse it: building is the only part that grows with the model
@@ -81,55 +217,36 @@ class ManyEngine:
     columns of the last plan are tried first as the next variant's incumbent (``hints``), and
     ``branching="pseudocost"`` chooses branching columns by the objective changes branchings
     on them caused in earlier variants (``"fractional"``: the most fractional, tier choices
-    first)."""
+    first). With N-1 rules, the re-covery blocks of a contingency enter the searched model
+    only once a plan fails without them (``lazy_n1``; :mod:`.lazy` says why that is exact)."""
 
     def __init__(self, data: ProcureData, *, mip_gap: float | None = None,
                  time_limit: float | None = None, threads: int | None = None,
                  extract: Extract | None = None, node_limit: int = 2000,
-                 branching: str = "pseudocost", hints: bool = True, rule_caps: bool = True):
+                 branching: str = "pseudocost", hints: bool = True, rule_caps: bool = True,
+                 lazy_n1: bool = True):
         from procure.engine.solve import check_solver_options
 
         check_solver_options(time_limit=time_limit, mip_gap=mip_gap)
         self.data = data
         self.plan = VariantPlan(data)
-        model = self.plan.model
         self.mip_gap = data.solver_option("mip_gap", mip_gap)
         self.gap = DEFAULT_MIP_GAP if self.mip_gap is None else float(self.mip_gap)
         self.time_limit = data.solver_option("time_limit", time_limit)
         self.threads = threads
         self.extract = extract
-        priority = np.zeros(model.num_cols)
-        tiers = model.variables["tier_chosen"]
-        priority[tiers.start:tiers.stop] = 1.0  # tier choices carry most of the LP's gap
-        #: whole-unit deliveries: a short search, then the engine's door on the variant's own
-        #: bounds, which solves whole units relaxation-first (procure.engine.whole_units): a
-        #: long LP search on general integers rarely closes a 5e-7 gap (the demo without its
-        #: largest shell plant: 2000 nodes and 38 s of HiGHS's MIP, against 0.8 s)
-        self._general = general_integers(model)
-        self._whole_units = bool(self._general.any())
-        #: whole units, relaxation first (as the engine's door does): the warm search over the
-        #: binaries only, with the whole-unit deliveries continuous, gives a proven bound and a
-        #: plan that a small rounding MIP makes whole; only when that plan is not within the gap
-        #: of the bound does the variant go to the search over every integer column (demo:
-        #: 66 random coalitions 22 s -> 4.4 s, benchmarks/README.md section 5)
-        self.relaxed_search = None
-        self._general_cols = np.flatnonzero(self._general).astype(np.int32)
-        self._general_groups = demand_groups(model, self._general)[self._general_cols]
-        if self._whole_units:
-            relaxed = replace(model, integrality=model.integrality & ~self._general)
-            self.relaxed_search = LpBranchAndBound(relaxed, priority=priority, threads=threads,
-                                                   node_limit=node_limit, branching=branching)
-            node_limit = min(node_limit, WHOLE_UNIT_NODES)
-        self.search = LpBranchAndBound(model, priority=priority, threads=threads, node_limit=node_limit,
-                                       branching=branching)
-        #: the integer columns of the last plan found: the first incumbent tried for the next
-        #: variant (neighbouring variants often keep their tiers and offers)
+        self._options = dict(threads=threads, node_limit=node_limit, branching=branching)
         self.hints = hints
         self.rule_caps = rule_caps
+        #: the integer columns of the last plan found: the first incumbent tried for the next
+        #: variant (neighbouring variants often keep their tiers and offers)
         self._last_ints: np.ndarray | None = None
-        #: coefficients a previous variant changed beyond the big-M ones: reset when not set again
-        self._changed: dict[tuple[int, int], float] = {}
-        self._matrix = model.matrix.tocsr()
+        self.lazy = LazyN1.of(self.plan.model) if lazy_n1 else None
+        #: the searches of the sub-models met so far, by their active contingencies (the most
+        #: recently used last); the grand model's under None
+        self._searchers: dict[frozenset[int] | None, tuple[SubModel | None, _Searcher]] = {}
+        #: the contingencies the last variant ended with: where the next one starts
+        self._active: frozenset[int] = frozenset()
 
     def solve(self, variant: Variant) -> VariantResult:
         cpu = time.process_time()
@@ -151,89 +268,78 @@ class ManyEngine:
         bounds = variant_bounds(self.plan, variant, rule_caps=self.rule_caps)
         if bounds is None:
             return self._literal(variant, start)
-        coefficients = self._with_resets(bounds)
-        if self.relaxed_search is not None:
-            done = self._relaxation_first(variant, bounds, coefficients, start)
-            if done is not None:
-                return done
-        self.search.set_bounds(bounds.col_upper, bounds.row_lower, bounds.row_upper, coefficients)
-        found = self.search.solve(mip_gap=self.gap, time_limit=self.time_limit,
-                                  hint=self._last_ints if self.hints else None)
-        if found.status.has_plan:
-            self._last_ints = found.col_value[self.search.ints]
-        # stopped by its node limit (with or without a plan) while time is left: HiGHS's MIP;
-        # the search says TIME_LIMIT for either limit, so the clock decides
-        if found.gave_up and not self._timed_out(start):
-            return self._mip(variant, bounds, coefficients, start, found.nodes)
-        if found.status.has_plan and _missed_rows(self.plan.model, bounds, found):
-            # a row HiGHS's absolute tolerance let through (a demand of 1e-8 units served with
-            # nothing): the literal model, where the engine's own door re-solves it tightly
+        lazy = self.lazy if self.lazy is not None and self.lazy.applies(bounds.coefficients) else None
+        active = self._active if lazy is not None else None
+        nodes = 0
+        while True:
+            sub, searcher = self._searcher(active)
+            restricted = _restrict(bounds, sub)
+            if restricted is None:  # bounds the merged blocks cannot say: the whole model
+                active = None
+                continue
+            sub_bounds, shares = restricted
+            left = None if self.time_limit is None else self.time_limit - (time.perf_counter() - start)
+            if left is not None and left <= 0:
+                return VariantResult(variant.label, Status.TIME_LIMIT, float("nan"), None,
+                                     time.perf_counter() - start, "bounds", nodes)
+            found = searcher.solve(sub_bounds, len(self.plan.bigm_row), gap=self.gap,
+                                   time_limit=left, hint=self._last_ints if self.hints else None)
+            nodes += found.nodes
+            if found.status == Status.ERROR and not found.gave_up:
+                return self._literal(variant, start)  # a row missed within HiGHS's tolerance
+            if found.status.has_plan:
+                self._last_ints = found.col_value[searcher.search.ints]
+            # stopped by its node limit (with or without a plan) while time is left: HiGHS's MIP;
+            # the search says TIME_LIMIT for either limit, so the clock decides
+            if found.gave_up and not self._timed_out(start):
+                return self._mip(variant, bounds, start, nodes)
+            if not found.status.has_plan:
+                return VariantResult(variant.label, found.status, float("nan"), None,
+                                     time.perf_counter() - start, "bounds", nodes)
+            if sub is None:
+                values = found.col_value
+                break
+            values = sub.expand(found.col_value, self.plan.model.num_cols, shares)
+            uncovered = lazy.complete(values, frozenset(sub.active), bounds.col_upper, bounds.row_lower,
+                                      bounds.row_upper)
+            if not uncovered:
+                self._active = active
+                break
+            active = active | uncovered  # solved again with those blocks in the model
+        if sub is not None and _missed_rows(self.plan.model, bounds, BranchResult(
+                found.status, found.objective, nodes, False, found.bound, values,
+                _activity(self.plan.model, bounds, bounds.coefficients, values))):
             return self._literal(variant, start)
-        status = found.status
-        if status.has_plan:
-            proven = found.gap is not None and found.gap <= OPTIMAL_GAP
-            status = Status.OPTIMAL if proven else Status.FEASIBLE
-        values = found.col_value if status.has_plan else None
-        return VariantResult(variant.label, status, found.objective, found.gap,
-                             time.perf_counter() - start, "bounds", found.nodes,
+        gap = found.gap
+        status = Status.OPTIMAL if gap is not None and gap <= OPTIMAL_GAP else Status.FEASIBLE
+        return VariantResult(variant.label, status, found.objective, gap,
+                             time.perf_counter() - start, "bounds", nodes,
                              self._extract(self.data, self.plan.model, values))
 
-    # -- paths ------------------------------------------------------------------------------
+    def _searcher(self, active: frozenset[int] | None) -> tuple[SubModel | None, _Searcher]:
+        """The search of the sub-model with ``active`` contingencies (None: the grand model),
+        built on first use; at most :data:`SEARCHERS` are kept."""
+        got = self._searchers.pop(active, None)
+        if got is None:
+            sub = None if active is None else self.lazy.submodel(active)
+            model = self.plan.model if sub is None else sub.model
+            teacher = next(reversed(self._searchers.values()))[1] if self._searchers else None
+            got = (sub, _Searcher(model, learn_from=teacher, **self._options))
+            while len(self._searchers) >= SEARCHERS:
+                self._searchers.pop(next(iter(self._searchers)))
+        self._searchers[active] = got  # most recently used last
+        return got
 
-    def _relaxation_first(self, variant: Variant, bounds: Bounds, coefficients,
-                          start: float) -> VariantResult | None:
-        """The variant with its whole-unit deliveries continuous, then its plan rounded with
-        every binary fixed (:func:`procure.engine.whole_units.rounded_plan`), proven against
-        the relaxation's bound; None when that does not settle it within the gap (the caller
-        then searches over every integer column)."""
-        search = self.relaxed_search
-        search.set_bounds(bounds.col_upper, bounds.row_lower, bounds.row_upper, coefficients)
-        # the relaxation is asked for half the gap: the rounding's cost must fit in the rest
-        # (no hint from the last variant: measured, it adds LPs more often than it saves them)
-        relaxed = search.solve(mip_gap=self.gap / 2, time_limit=self.time_limit)
-        if relaxed.gave_up or self._timed_out(start):
-            return None
-        if relaxed.status == Status.INFEASIBLE:  # no plan with fractions: none in whole units
-            return VariantResult(variant.label, Status.INFEASIBLE, float("nan"), None,
-                                 time.perf_counter() - start, "bounds", relaxed.nodes)
-        if not relaxed.status.has_plan or not np.isfinite(relaxed.bound):
-            return None
-        values = relaxed.col_value
-        cols = self._general_cols
-        deadline = None if self.time_limit is None else start + self.time_limit
-        if np.abs(values[cols] - np.round(values[cols])).max() > WHOLE:
-            # first the dive on the search's own warm LP (binaries fixed at the plan's), then
-            # the rounding MIP on a model of the variant's own
-            dived = self._dive(bounds, values, deadline)
-            if dived is not None and self._close_enough(dived, relaxed.bound):
-                values = dived
-            else:
-                model = _with_bounds(self.plan.model, bounds, coefficients)
-                rounded = rounded_plan(model, values, self._general, deadline=deadline,
-                                       threads=self.threads, gap=self.gap)
-                if rounded is None or not self._close_enough(rounded[0], relaxed.bound):
-                    return None
-                values = rounded[0]
-        objective = float(self.plan.model.col_cost @ values)
-        gap = relative_gap(objective, relaxed.bound)
-        if gap is None or gap > max(self.gap, OPTIMAL_GAP):  # a relaxation plan already whole
-            return None
-        found = BranchResult(Status.FEASIBLE, objective, relaxed.nodes, False, relaxed.bound,
-                             values, _activity(self.plan.model, bounds, coefficients, values))
-        if _missed_rows(self.plan.model, bounds, found):
-            return None
-        status = Status.OPTIMAL if gap <= OPTIMAL_GAP else Status.FEASIBLE
-        return VariantResult(variant.label, status, objective, gap, time.perf_counter() - start,
-                             "bounds", relaxed.nodes, self._extract(self.data, self.plan.model, values))
+    # -- paths ------------------------------------------------------------------------------
 
     def _literal(self, variant: Variant, start: float) -> VariantResult:
         data = variant.apply(self.data)
         return self._by_the_door(variant, data, build_model(data), start, "literal", 0)
 
-    def _mip(self, variant: Variant, bounds: Bounds, coefficients, start: float, nodes: int) -> VariantResult:
+    def _mip(self, variant: Variant, bounds: Bounds, start: float, nodes: int) -> VariantResult:
         """HiGHS's MIP on the grand model with the variant's bounds, through the engine's own
         door (polishing, the proof of a polished plan, the status rule)."""
-        model = _with_bounds(self.plan.model, bounds, coefficients)
+        model = _with_bounds(self.plan.model, bounds, bounds.coefficients)
         return self._by_the_door(variant, self.data, model, start, "mip", nodes)
 
     def _by_the_door(self, variant, data, model, start, path, nodes) -> VariantResult:
@@ -247,40 +353,7 @@ class ManyEngine:
         return VariantResult(variant.label, out.status, cost, gap, time.perf_counter() - start, path, nodes,
                              self._extract(data, model, out.col_value if has_plan else None))
 
-    def _dive(self, bounds: Bounds, values: np.ndarray, deadline: float | None) -> np.ndarray | None:
-        """:func:`procure.engine.whole_units.round_by_rows` on the relaxed search's HiGHS
-        instance: binaries fixed at ``values``, whole-unit deliveries rounded row by row on warm
-        LPs. The instance's bounds are all reset by the next variant's ``set_bounds``."""
-        search = self.relaxed_search
-        h, binaries = search.h, search.ints
-        fixed = np.round(values[binaries])
-        h.changeColsBounds(len(binaries), binaries, fixed, fixed)
-        h.run()
-        if h.getModelStatus() != search._optimal:
-            return None
-        cols = self._general_cols
-        lower = self.plan.model.col_lower[cols].astype(float)
-        upper = np.asarray(bounds.col_upper, dtype=float)[cols].copy()
-        start_values = np.asarray(h.getSolution().col_value, dtype=float)
-        return round_by_rows(h, cols, lower, upper, start_values, self._general_groups,
-                             deadline=deadline)
-
-    def _close_enough(self, values: np.ndarray, bound: float) -> bool:
-        gap = relative_gap(float(self.plan.model.col_cost @ values), bound)
-        return gap is not None and gap <= max(self.gap, OPTIMAL_GAP)
-
     # -- helpers ----------------------------------------------------------------------------
-
-    def _with_resets(self, bounds: Bounds) -> list[tuple[int, int, float]]:
-        """The variant's coefficients, plus the grand model's value for every coefficient an
-        earlier variant changed and this one does not (big-M entries are always all set)."""
-        big_m = {(r, c) for r, c, _ in bounds.coefficients[:len(self.plan.bigm_row)]}
-        mine = {(r, c): v for r, c, v in bounds.coefficients[len(self.plan.bigm_row):]}
-        resets = [(r, c, self._changed.pop((r, c))) for r, c in list(self._changed)
-                  if (r, c) not in mine and (r, c) not in big_m]
-        for key in mine:
-            self._changed.setdefault(key, float(self._matrix[key]))
-        return list(bounds.coefficients) + resets
 
     def _timed_out(self, start: float) -> bool:
         return self.time_limit is not None and time.perf_counter() - start > self.time_limit
@@ -289,6 +362,23 @@ class ManyEngine:
         if self.extract is None or values is None:
             return None
         return self.extract(data, model, values)
+
+
+#: sub-model searches kept per engine (each holds its warm HiGHS instances)
+SEARCHERS = 8
+
+
+def _restrict(bounds: Bounds, sub: SubModel | None) -> tuple[Bounds, list] | None:
+    """The variant's bounds on the sub-model's columns and rows, and the demand shares that
+    split its merged re-coveries back (its coefficients are all in the core, which keeps its
+    positions: :meth:`.lazy.LazyN1.applies`); None when the merged blocks cannot say them."""
+    if sub is None:
+        return bounds, []
+    got = sub.bounds(bounds.col_upper, bounds.row_lower, bounds.row_upper)
+    if got is None:
+        return None
+    (col_upper, row_lower, row_upper), shares = got
+    return Bounds(col_upper, row_lower, row_upper, bounds.coefficients), shares
 
 
 def _with_bounds(model: Model, bounds: Bounds, coefficients) -> Model:

@@ -35,6 +35,7 @@ def solve_variants(
     mip_gap: float | None = None,
     extract: Extract | None = None,
     chunk: int | None = None,
+    engine_options: dict | None = None,
 ) -> pd.DataFrame:
     """Solve every variant; one row per variant, in the order given: ``label``, ``status``,
     ``cost`` (NaN without a plan), ``gap`` (proven relative gap), ``seconds``, ``path``
@@ -47,9 +48,11 @@ def solve_variants(
     ``chunk``: variants per task (default: enough tasks for a smooth progress bar and an even
     load, at most 64 variants each). Consecutive variants of a chunk run on one warm LP, so
     order them so that neighbours differ little.
+    ``engine_options``: more keywords of :class:`~.engine.ManyEngine` (``lazy_n1``,
+    ``branching``, ...), to measure what each part of the search saves.
     """
     variants = list(variants)
-    options = dict(mip_gap=mip_gap, time_limit=time_limit, extract=extract)
+    options = dict(mip_gap=mip_gap, time_limit=time_limit, extract=extract, **(engine_options or {}))
     total = len(variants)
     if scheduler is not None:
         records = _on_dask(scheduler, data, variants, options, chunk, progress)
