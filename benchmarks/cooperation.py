@@ -61,6 +61,8 @@ def shapley(ns) -> None:
     data = procure.datasets.load_demo()
     if ns.without_security:
         data = without_security(data)
+    if ns.without_whole_units:
+        data = data.replace(items=data.items.assign(whole_units=False))
     partners = list(data.partners["partner"])
     coalitions = [c for c in every_coalition(partners) if c]
     walls, cpus, loads = [], [], []
@@ -79,7 +81,10 @@ def shapley(ns) -> None:
         cpus.append(float(table["cpu_seconds"].sum()))
     paths = table["path"].value_counts().to_dict()
     statuses = table["status"].value_counts().to_dict()
-    print(f"exact Shapley + nucleolus of the demo{' (every N-1 block in the model)' if ns.whole_n1_blocks else ''}, "
+    variant = ", ".join(n for n, on in (("without security", ns.without_security),
+                                        ("without whole units", ns.without_whole_units),
+                                        ("every N-1 block in the model", ns.whole_n1_blocks)) if on)
+    print(f"exact Shapley + nucleolus of the demo{f' ({variant})' if variant else ''}, "
           f"{len(coalitions):,} coalitions, {ns.workers} worker(s), "
           f"gap {ns.mip_gap if ns.mip_gap is not None else 'default'}: median {statistics.median(walls):.1f} s "
           f"over {ns.repeats} (all: {', '.join(f'{w:.1f}' for w in walls)}; load average at the start "
@@ -195,6 +200,8 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--save", help="write the coalition costs to this JSON file")
     s.add_argument("--without-security", action="store_true",
                    help="drop the demo's N-1 rule, whole units and substitutes first")
+    s.add_argument("--without-whole-units", action="store_true",
+                   help="deliveries of the demo's whole-unit items continuous (its N-1 rule kept)")
     s.add_argument("--whole-n1-blocks", action="store_true",
                    help="search with every N-1 re-covery block in the model, unmerged (as before the "
                         "lazy merged blocks of procure.analysis.many.lazy)")

@@ -36,6 +36,7 @@ from procure.engine.whole_units import (
     WHOLE,
     demand_groups,
     general_integers,
+    round_at_once,
     round_by_rows,
     rounded_plan,
 )
@@ -182,12 +183,17 @@ class _Searcher:
         h, binaries = search.h, search.ints
         fixed = np.round(values[binaries])
         h.changeColsBounds(len(binaries), binaries, fixed, fixed)
-        h.run()
-        if h.getModelStatus() != search._optimal:
-            return None
         cols = self.general_cols
         lower = self.model.col_lower[cols].astype(float)
         upper = np.asarray(bounds.col_upper, dtype=float)[cols].copy()
+        # the plan's whole-unit deliveries rounded at once: one LP, with the binaries fixed
+        # (the plan is the relaxation's, whose binaries are whole)
+        at_once = round_at_once(h, cols, lower, upper, values, self.general_groups)
+        if at_once is not None:
+            return at_once
+        h.run()
+        if h.getModelStatus() != search._optimal:
+            return None
         start_values = np.asarray(h.getSolution().col_value, dtype=float)
         return round_by_rows(h, cols, lower, upper, start_values, self.general_groups,
                              deadline=deadline)
