@@ -171,6 +171,8 @@ def pool30(ns) -> None:
     from procure.analysis.cooperation import fair_shares
 
     data = make_pool(ns.seed)
+    if ns.without_whole_units:
+        data = data.replace(items=data.items.assign(whole_units=False))
     walls, worst, loads = [], [], []
     for r in range(ns.repeats):
         loads.append(os.getloadavg()[0])
@@ -221,6 +223,8 @@ def main(argv: list[str] | None = None) -> int:
     q.add_argument("--repeats", type=int, default=1)
     q.add_argument("--seed", type=int, default=0)
     q.add_argument("--mip-gap", type=float, default=None)
+    q.add_argument("--without-whole-units", action="store_true",
+                   help="deliveries of the whole-unit items continuous (the N-1 rule kept)")
     ns = p.parse_args(argv)
     {"shapley": shapley, "ablation": ablation, "sampling": sampling, "pool30": pool30}[ns.cmd](ns)
     return 0

@@ -3,8 +3,8 @@
 The demo's 12 partners are kept as they are; 18 more NATO and Indo-Pacific partners join,
 each demanding what a demo partner of its region demands (its *template*), scaled by a size
 factor drawn once per partner, with that template's transport costs and rules (its EU value
-share, where it is an EU member). Offer capacities, Capacity rows and the breakpoints of
-price tiers are scaled by the growth of the pool's demand for their item (a supplier's shared
+share, where it is an EU member). Offer capacities and surges, Capacity rows and the breakpoints
+of price tiers are scaled by the growth of the pool's demand for their item (a supplier's shared
 capacity by that of its fastest-growing item), so the pool stays feasible and its discounts as
 reachable as in the demo; the new partners have no budget cap. Deterministic for a seed.
 
@@ -65,7 +65,9 @@ def pool30(seed: int = 0):
         "Partners": pd.concat(partners, ignore_index=True),
         "Items": demo.items,
         "Suppliers": scaled(demo.suppliers, "capacity", by="supplier"),
-        "Offers": scaled(demo.offers, "capacity"),
+        # surge too: it is capacity held for a crisis, which the demo's N-1 rule counts on
+        "Offers": scaled(scaled(demo.offers, "capacity"), "surge") if "surge" in demo.offers
+        else scaled(demo.offers, "capacity"),
         "Demand": demand_all,
         "Capacity": scaled(demo.capacity, "capacity"),
         "PriceTiers": scaled(demo.price_tiers, "min_quantity"),

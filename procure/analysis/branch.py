@@ -82,6 +82,7 @@ class LpBranchAndBound:
             self._pc_sum = np.zeros((2, len(self.ints)))
             self._pc_count = np.zeros((2, len(self.ints)))
         self.h = new_highs()
+        self.threads = threads
         set_threads(self.h, threads)
         pass_model(self.h, model)
         # the relaxation: binaries become [0, 1] continuous; branching fixes them by bounds
@@ -266,7 +267,7 @@ class LpBranchAndBound:
         own = dataclasses.replace(self.model, col_upper=self._col_upper, row_lower=self._row_lower,
                                   row_upper=self._row_upper)
         for width in (0, 2):
-            got = rounded_plan(own, all_values, general, deadline=None, threads=1, gap=gap,
+            got = rounded_plan(own, all_values, general, deadline=None, threads=self.threads, gap=gap,
                                width=width)
             if got is not None and (found is None or self.model.col_cost @ got[0] < found[0]):
                 found = (float(self.model.col_cost @ got[0]), got[0])

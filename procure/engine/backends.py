@@ -185,9 +185,16 @@ def set_threads(h, threads: int | None) -> None:
     run and fails every later run that asks for another count ("Not Set"), so a change of
     count restarts the scheduler first."""
     global _scheduler_threads
-    if threads is None:
-        return
     import highspy
+
+    if threads is None:
+        # HiGHS's default count: a scheduler an earlier call restarted for another count is
+        # restarted again, so that the next run starts it at the default and this record stays
+        # true (a stale record once let a later call skip a needed restart: "Not Set")
+        if _scheduler_threads is not None:
+            highspy.Highs.resetGlobalScheduler(True)
+            _scheduler_threads = None
+        return
 
     threads = int(threads)
     if _scheduler_threads != threads:

@@ -247,7 +247,7 @@ class ManyEngine:
         #: the integer columns of the last plan found: the first incumbent tried for the next
         #: variant (neighbouring variants often keep their tiers and offers)
         self._last_ints: np.ndarray | None = None
-        self.lazy = LazyN1.of(self.plan.model) if lazy_n1 else None
+        self.lazy = LazyN1.of(self.plan.model, threads) if lazy_n1 else None
         #: the searches of the sub-models met so far, by their active contingencies (the most
         #: recently used last); the grand model's under None
         self._searchers: dict[frozenset[int] | None, tuple[SubModel | None, _Searcher]] = {}

@@ -180,8 +180,11 @@ class SubModel:
 class LazyN1:
     """The contingencies of a model's N-1 rules, as blocks that can be left out."""
 
-    def __init__(self, model: Model):
+    def __init__(self, model: Model, threads: int | None = None):
         self.model = model
+        #: HiGHS threads of the re-covery LPs: the engine's (None: HiGHS's default), since
+        #: HiGHS keeps one thread count per process (procure.engine.backends.set_threads)
+        self.threads = threads
         rb = model.variables["n1_recourse"]
         row_blocks = [model.constraints[name] for name in ROW_BLOCKS]
         self.core_cols = rb.start
@@ -214,7 +217,7 @@ class LazyN1:
         self._aggregates: dict[int, Aggregate] = {}
 
     @classmethod
-    def of(cls, model: Model) -> LazyN1 | None:
+    def of(cls, model: Model, threads: int | None = None) -> LazyN1 | None:
         """None when the model has no re-covery block, or not one laid out as this module
         needs (re-covery columns and rows last, costless, continuous, each in one contingency)."""
         rb = model.variables.get("n1_recourse")
@@ -226,7 +229,7 @@ class LazyN1:
                 or model.integrality[rb.start:].any()
                 or len(rows) != model.num_rows - min(b.start for b in blocks)):
             return None
-        lazy = cls(model)
+        lazy = cls(model, threads)
         # every re-covery column and row belongs to one contingency, and the core rows hold
         # no re-covery column
         if (sum(len(c) for c in lazy.cols_of) != rb.size
@@ -338,7 +341,7 @@ class LazyN1:
                          matrix=a[:, cols].tocsc(), row_lower=lower, row_upper=upper,
                          variables={}, constraints={}, extras={})
             h = self._lps[k] = new_highs()
-            set_threads(h, 1)
+            set_threads(h, self.threads)
             pass_model(h, lp)
         else:
             n_c, n_r = len(cols), len(rows)
