@@ -44,12 +44,16 @@ def _load(path: str):
     return raw["partners"], costs
 
 
+def without_whole_units(data):
+    """Every item's deliveries continuous (the demo's four whole-unit items included)."""
+    return data.replace(items=data.items.assign(whole_units=False))
+
+
 def without_security(data):
     """The demo without its supply-chain security and standards additions (the N-1 rule, whole
     units, Substitutes rows): the demo the exact-Shapley speed target was first set on."""
-    return data.replace(
+    return without_whole_units(data).replace(
         rules=data.rules[data.rules["rule"] != "n_minus_1"].reset_index(drop=True),
-        items=data.items.assign(whole_units=False),
         substitutes=data.substitutes.iloc[0:0])
 
 
@@ -62,7 +66,7 @@ def shapley(ns) -> None:
     if ns.without_security:
         data = without_security(data)
     if ns.without_whole_units:
-        data = data.replace(items=data.items.assign(whole_units=False))
+        data = without_whole_units(data)
     partners = list(data.partners["partner"])
     coalitions = [c for c in every_coalition(partners) if c]
     walls, cpus, loads = [], [], []
@@ -172,7 +176,7 @@ def pool30(ns) -> None:
 
     data = make_pool(ns.seed)
     if ns.without_whole_units:
-        data = data.replace(items=data.items.assign(whole_units=False))
+        data = without_whole_units(data)
     walls, worst, loads = [], [], []
     for r in range(ns.repeats):
         loads.append(os.getloadavg()[0])

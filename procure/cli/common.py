@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from procure.data.jsonable import json_ready  # noqa: F401 -- callers import it from here too
+from procure.data.jsonable import json_ready
 
 EXIT_OK, EXIT_NO_PLAN, EXIT_INPUT = 0, 1, 2
 

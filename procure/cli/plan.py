@@ -6,7 +6,8 @@ import json
 import sys
 from pathlib import Path
 
-from procure.cli.common import EXIT_NO_PLAN, EXIT_OK, check_out, json_ready
+from procure.cli.common import EXIT_NO_PLAN, EXIT_OK, check_out
+from procure.data.jsonable import json_ready
 
 
 def add_parsers(sub) -> None:

@@ -36,7 +36,6 @@ from procure.engine.whole_units import (
     WHOLE,
     demand_groups,
     general_integers,
-    round_at_once,
     round_by_rows,
     rounded_plan,
 )
@@ -94,13 +93,12 @@ class _Searcher:
         #: binaries only, with the whole-unit deliveries continuous, gives a proven bound and a
         #: plan that a small rounding MIP makes whole; only when that plan is not within the gap
         #: of the bound does the variant go to the search over every integer column (demo:
-        #: 66 random coalitions 22 s -> 4.4 s, benchmarks/README.md section 5)
+        #: 66 random coalitions 22 s -> 5 s, benchmarks/README.md section 5)
         self.relaxed_search = None
         self.general_cols = np.flatnonzero(self.general).astype(np.int32)
         self.general_groups = demand_groups(model, self.general)[self.general_cols]
         # a sub-model's integer columns are the grand model's (re-coveries are continuous and
         # come last), so what one search learnt serves the others
-        learnt = learn_from.search if learn_from is not None else None
         if self.general.any():
             relaxed = replace(model, integrality=model.integrality & ~self.general)
             self.relaxed_search = LpBranchAndBound(
@@ -108,7 +106,8 @@ class _Searcher:
                 learn_from=learn_from.relaxed_search if learn_from is not None else None)
             node_limit = min(node_limit, WHOLE_UNIT_NODES)
         self.search = LpBranchAndBound(model, priority=priority, threads=threads, node_limit=node_limit,
-                                       branching=branching, learn_from=learnt)
+                                       branching=branching,
+                                       learn_from=learn_from.search if learn_from is not None else None)
         #: coefficients a previous variant changed beyond the big-M ones: reset when not set again
         self._changed: dict[tuple[int, int], float] = {}
         self._matrix = model.matrix.tocsr()
@@ -126,7 +125,7 @@ class _Searcher:
         left = None if time_limit is None else max(1e-3, time_limit - (time.perf_counter() - start))
         self.search.set_bounds(bounds.col_upper, bounds.row_lower, bounds.row_upper, coefficients)
         found = self.search.solve(mip_gap=gap, time_limit=left, hint=hint)
-        if found.status.has_plan and _missed_rows(self.model, bounds, found):
+        if found.status.has_plan and _missed_rows(self.model, bounds, found.col_value, found.row_value):
             # a row HiGHS's absolute tolerance let through (a demand of 1e-8 units served with
             # nothing): the caller's literal model, where the engine's own door re-solves it tightly
             return BranchResult(Status.ERROR, float("nan"), found.nodes, False)
@@ -166,37 +165,27 @@ class _Searcher:
                 if rounded is None or not self._close_enough(rounded[0], relaxed.bound, gap):
                     return None
                 values = rounded[0]
-        objective = float(self.model.col_cost @ values)
         if not self._close_enough(values, relaxed.bound, gap):  # a relaxation plan already whole
             return None
-        found = BranchResult(Status.FEASIBLE, objective, relaxed.nodes, False, relaxed.bound,
-                             values, _activity(self.model, bounds, coefficients, values))
-        if _missed_rows(self.model, bounds, found):
+        activity = _activity(self.model, bounds, coefficients, values)
+        if _missed_rows(self.model, bounds, values, activity):
             return None
-        return found
+        return BranchResult(Status.FEASIBLE, float(self.model.col_cost @ values), relaxed.nodes, False,
+                            relaxed.bound, values, activity)
 
     def _dive(self, bounds: Bounds, values: np.ndarray, deadline: float | None) -> np.ndarray | None:
         """:func:`procure.engine.whole_units.round_by_rows` on the relaxed search's HiGHS
-        instance: binaries fixed at ``values``, whole-unit deliveries rounded row by row on warm
-        LPs. The instance's bounds are all reset by the next variant's ``set_bounds``."""
-        search = self.relaxed_search
-        h, binaries = search.h, search.ints
+        instance: binaries fixed at ``values``, whole-unit deliveries rounded at once, else row
+        by row on warm LPs. ``values`` is the relaxation's plan, whose binaries are whole, so it
+        is already an optimum of the LP with them fixed: no LP is needed before the rounding.
+        The instance's bounds are all reset by the next variant's ``set_bounds``."""
+        h, binaries = self.relaxed_search.h, self.relaxed_search.ints
         fixed = np.round(values[binaries])
         h.changeColsBounds(len(binaries), binaries, fixed, fixed)
         cols = self.general_cols
         lower = self.model.col_lower[cols].astype(float)
         upper = np.asarray(bounds.col_upper, dtype=float)[cols].copy()
-        # the plan's whole-unit deliveries rounded at once: one LP, with the binaries fixed
-        # (the plan is the relaxation's, whose binaries are whole)
-        at_once = round_at_once(h, cols, lower, upper, values, self.general_groups)
-        if at_once is not None:
-            return at_once
-        h.run()
-        if h.getModelStatus() != search._optimal:
-            return None
-        start_values = np.asarray(h.getSolution().col_value, dtype=float)
-        return round_by_rows(h, cols, lower, upper, start_values, self.general_groups,
-                             deadline=deadline)
+        return round_by_rows(h, cols, lower, upper, values, self.general_groups, deadline=deadline)
 
     def _close_enough(self, values: np.ndarray, bound: float, gap: float) -> bool:
         found = relative_gap(float(self.model.col_cost @ values), bound)
@@ -306,15 +295,15 @@ class ManyEngine:
                 values = found.col_value
                 break
             values = sub.expand(found.col_value, self.plan.model.num_cols, shares)
-            uncovered = lazy.complete(values, frozenset(sub.active), bounds.col_upper, bounds.row_lower,
+            uncovered = lazy.complete(values, active, bounds.col_upper, bounds.row_lower,
                                       bounds.row_upper)
             if not uncovered:
                 self._active = active
                 break
             active = active | uncovered  # solved again with those blocks in the model
-        if sub is not None and _missed_rows(self.plan.model, bounds, BranchResult(
-                found.status, found.objective, nodes, False, found.bound, values,
-                _activity(self.plan.model, bounds, bounds.coefficients, values))):
+        # the re-coveries filled in: the plan checked on the full model, like any other
+        if sub is not None and _missed_rows(self.plan.model, bounds, values, _activity(
+                self.plan.model, bounds, bounds.coefficients, values)):
             return self._literal(variant, start)
         gap = found.gap
         status = Status.OPTIMAL if gap is not None and gap <= OPTIMAL_GAP else Status.FEASIBLE
@@ -406,13 +395,12 @@ def _activity(model: Model, bounds: Bounds, coefficients, values: np.ndarray) ->
     return activity
 
 
-def _missed_rows(model: Model, bounds: Bounds, found) -> bool:
+def _missed_rows(model: Model, bounds: Bounds, col_value: np.ndarray, activity: np.ndarray) -> bool:
     """Does the plan miss a row of the variant whose violated bound is not 0 by more than 1e-6
     of the row's own scale (the rule of :func:`procure.engine.backends.hidden_row_misses`, on
-    the variant's bounds and the row activities HiGHS computed with the variant's
+    the variant's bounds and ``activity``, the rows of ``col_value`` under the variant's
     coefficients)? A demand of 5e-8 units served with nothing is such a miss; a homogeneous
     row (``q - b z >= 0``) off by the dust of a column at its bound is not."""
-    activity = found.row_value
     lower, upper = bounds.row_lower, bounds.row_upper
     below = np.where(np.isfinite(lower) & (lower != 0), lower - activity, 0.0)
     above = np.where(np.isfinite(upper) & (upper != 0), activity - upper, 0.0)
@@ -421,5 +409,5 @@ def _missed_rows(model: Model, bounds: Bounds, found) -> bool:
         return False
     scale = np.maximum(np.abs(np.where(np.isfinite(lower), lower, 0.0)),
                        np.abs(np.where(np.isfinite(upper), upper, 0.0)))
-    scale = np.maximum(scale, abs(model.matrix) @ np.abs(found.col_value))
+    scale = np.maximum(scale, abs(model.matrix) @ np.abs(col_value))
     return bool((miss > 1e-6 * scale).any())

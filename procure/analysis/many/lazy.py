@@ -2,7 +2,7 @@
 
 An ``n_minus_1`` rule gives the model one re-covery block per contingency
 (:mod:`procure.engine.model.resilience`): on the demo 1,540 of its 3,685 columns and 641 of
-its 1,411 rows, which made every warm LP of the many-solve engine 4-5x slower. Two exact
+its 1,411 rows, which made a coalition's solve 4-5x slower (benchmarks/README.md). Two exact
 reformulations take most of that away (benchmarks/README.md, section 5, measures them):
 
 * **merged blocks** (:class:`Aggregate`): a block is a transportation problem from offers to
@@ -55,9 +55,9 @@ class Aggregate:
     most the block can re-cover is unchanged: a flow of the merged block splits back onto the
     demand rows of each class in proportion to their demand (each cell's total, and so every
     other row, unchanged; each demand row gets its share of the class's total, within its
-    demand), and every flow of the block merges into one of the merged block. On the demo a
-    block of 253 columns and 107 rows becomes one of 23 columns and 57 rows (one class per
-    period). A block that is not laid out so keeps one column per column and one class per
+    demand), and every flow of the block merges into one of the merged block. On the demo each
+    block of 253-275 columns and 102-111 rows becomes one of 23-25 columns and 52-61 rows (one
+    class per period). A block that is not laid out so keeps one column per column and one class per
     demand row: the same formulas then give the block itself.
     """
 
@@ -71,7 +71,6 @@ class Aggregate:
         self.x_part = csr[self.other_rows][:, :core_cols]  # the plan's terms of those rows
         n_j = len(cols)
         counts = np.diff(demand_part.indptr)
-        merged = False
         if n_j and np.all(counts == 1) and np.allclose(demand_part.data, 1.0):
             demand_of = demand_part.indices  # per column: its demand row (in d_rows)
             # a cell: the columns with the same coefficients in every other row
@@ -86,8 +85,7 @@ class Aggregate:
             class_of_d[neighbours.index.to_numpy()] = pd.factorize(neighbours.to_numpy())[0]
             lone = class_of_d < 0  # a demand row no column reaches: a class of its own
             class_of_d[lone] = class_of_d.max(initial=-1) + 1 + np.arange(int(lone.sum()))
-            merged = True
-        if not merged:
+        else:  # not a transportation block: kept as it is, one column per column
             demand_of = np.zeros(n_j, dtype=np.int64)
             if n_j:
                 demand_of[np.repeat(np.arange(n_j), counts)] = demand_part.indices
@@ -144,8 +142,8 @@ class SubModel:
     """The model restricted to its core and the merged blocks of the active contingencies."""
 
     model: Model
-    active: tuple[int, ...]
-    blocks: list[Aggregate]
+    active: frozenset[int]
+    blocks: list[Aggregate]  # in the order of their columns
     core_cols: int
     core_rows: int
     #: the sub-model's first column of each active block
@@ -207,9 +205,9 @@ class LazyN1:
         self.cols_of = [rb.start + np.flatnonzero(col_of == k) for k in range(n)]
         self.rows_of = [np.sort(row_pos[row_of == k]) for k in range(n)]
         self.cover_row = cover.positions  # the k-th contingency's cover row
-        ctx = model.extras["context"]
-        self.x_col = np.zeros(model.num_cols, dtype=np.int64)  # the plan column a re-covery copies
-        self.x_col[rb.start:rb.stop] = ctx.x_cols[rb.index["x_row"].to_numpy(dtype=np.int64)]
+        # per contingency, the plan column each of its re-covery columns delivers like
+        plan_col = model.extras["context"].x_cols[rb.index["x_row"].to_numpy(dtype=np.int64)]
+        self.x_of = [plan_col[cols - rb.start] for cols in self.cols_of]
         self.csr = model.matrix.tocsr()
         self._rows_csr = [self.csr[rows] for rows in self.rows_of]
         self._lps: dict[int, object] = {}
@@ -286,7 +284,7 @@ class LazyN1:
             matrix=matrix, row_lower=np.concatenate(lower), row_upper=np.concatenate(upper),
             variables={n: b for n, b in m.variables.items() if b.stop <= self.core_cols},
             constraints={n: b for n, b in m.constraints.items() if b.stop <= self.core_rows})
-        return SubModel(sub, ks, blocks, self.core_cols, self.core_rows, col_start)
+        return SubModel(sub, frozenset(active), blocks, self.core_cols, self.core_rows, col_start)
 
     def _aggregate(self, k: int) -> Aggregate:
         got = self._aggregates.get(k)
@@ -307,7 +305,7 @@ class LazyN1:
             cols, rows, a = self.cols_of[k], self.rows_of[k], self._rows_csr[k]
             need = row_lower[self.cover_row[k]]
             # the plan's own deliveries without the lost suppliers: a re-covery when they cover
-            values[cols] = np.minimum(values[self.x_col[cols]], col_upper[cols])
+            values[cols] = np.minimum(values[self.x_of[k]], col_upper[cols])
             activity = a @ values
             if _within(activity, row_lower[rows], row_upper[rows]):
                 continue
