@@ -4,6 +4,7 @@ See :func:`open_store` and docs/store.md.
 """
 
 from procure.store.connection import StoreError
-from procure.store.store import Store, StoredScenario, open_store
+from procure.store.records import StoredScenario
+from procure.store.store import Store, open_store
 
 __all__ = ["Store", "StoreError", "StoredScenario", "open_store"]

@@ -17,16 +17,18 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from procure.store.connection import StoreError
+from procure.store.records import rebuild_result
 
 if TYPE_CHECKING:  # pragma: no cover
-    from procure.store.store import Store, StoredScenario
+    from procure.store.records import StoredScenario
 
 #: quantities below this are solver noise (as in procure.engine.results)
 _ZERO = 1e-7
 SCENARIO_COLUMNS = ["scenario", "version", "status", "total_cost", "delta", "delta_pct",
                     "unmet_demand", "suppliers_used", "binding_rules", "infeasibility",
                     "binding_rule_names"]
-_TABLES = ("PartnerCosts", "SupplierUse", "Rules", "Fulfilment")
+#: the result tables a comparison reads of each saved scenario
+TABLES = ("PartnerCosts", "SupplierUse", "Rules", "Fulfilment")
 
 
 @dataclass
@@ -177,8 +179,6 @@ def _headline(summary: dict[str, Any]) -> str:
     found = summary.get("diagnosis")
     if not found:
         return "" if _has_plan(summary["status"]) else summary.get("message", "")
-    from procure.store.store import rebuild_result
-
     return rebuild_result(summary, {}, []).diagnosis.headline()
 
 
@@ -205,9 +205,9 @@ def _supplier_quantities(stored: StoredScenario) -> dict[str, float]:
     return {str(s): float(q) for s, q in sums.items()}
 
 
-def compare(store: Store, baseline: str, names: list[str]) -> Comparison:
-    order = list(dict.fromkeys([baseline, *names]))
-    stored = store.summaries(order, tables=_TABLES)
+def compare_stored(stored: list[StoredScenario], baseline: str) -> Comparison:
+    """The comparison of saved scenarios (read with their :data:`TABLES`), the first of them
+    the ``baseline``."""
     currencies = {s.currency for s in stored}
     if len(currencies) > 1:
         raise StoreError("the scenarios are in different currencies ("
