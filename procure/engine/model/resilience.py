@@ -346,48 +346,6 @@ def _cover_extras(ctx: BuildContext, cover_meta) -> dict:
     return {"cover_demand": demand, "cover_share": share}
 
 
-# -- reading a plan --------------------------------------------------------------------------
-
-def best_recovery(model, values: np.ndarray) -> np.ndarray | None:
-    """The most each contingency's re-covery can deliver with the plan ``values`` fixed: per
-    ``n1_cover`` row, ``max sum r^k`` over the re-covery rows (the plan's columns moved to the
-    right-hand side). One LP for every contingency at once (they share no column). ``None``
-    when the LP does not solve; an empty array without N-1 rules."""
-    import scipy.sparse as sp
-
-    from procure.engine.backends import new_highs, pass_model, read_highs
-    from procure.engine.model.core import Model
-
-    rb = model.variables.get("n1_recourse")
-    cover = model.constraints.get("n1_cover")
-    if rb is None or cover is None or cover.size == 0:
-        return np.zeros(0)
-    blocks = [model.constraints[name] for name in ROW_BLOCKS[:-1]]
-    rows = np.concatenate([blk.positions for blk in blocks]) if blocks else np.zeros(0, np.int64)
-    csr = model.matrix.tocsr()
-    a = csr[rows]
-    inside = np.zeros(model.num_cols, dtype=bool)
-    inside[rb.start:rb.stop] = True
-    fixed = np.where(inside, 0.0, values)
-    moved = a @ fixed
-    a_r = a[:, rb.start:rb.stop].tocsc()
-    lp = Model(
-        col_cost=-np.ones(rb.size), col_lower=np.zeros(rb.size), col_upper=np.full(rb.size, np.inf),
-        integrality=np.zeros(rb.size, dtype=bool), matrix=sp.csc_matrix(a_r),
-        row_lower=np.full(len(rows), -np.inf),
-        row_upper=np.maximum(model.row_upper[rows] - moved, 0.0),
-        variables={}, constraints={},
-    )
-    h = new_highs()
-    pass_model(h, lp)
-    h.run()
-    out = read_highs(h, lp, 0.0)
-    if out.status.value != "optimal":
-        return None
-    per_row = csr[cover.positions][:, rb.start:rb.stop] @ out.col_value
-    return np.asarray(per_row, dtype=float)
-
-
 def coalition_cover_bounds(model, inside: np.ndarray, col_upper: np.ndarray,
                            row_lower: np.ndarray) -> None:
     """Coalition ``inside`` (a bool per partner): outsiders' re-covery deliveries fixed at 0 and
@@ -403,42 +361,6 @@ def coalition_cover_bounds(model, inside: np.ndarray, col_upper: np.ndarray,
     extras = model.extras["n_minus_1"]
     demand = extras["cover_demand"] @ inside.astype(float)
     row_lower[cover.start:cover.stop] = (1.0 - extras["cover_share"]) * demand
-
-
-def report(model, values: np.ndarray, row_dual: np.ndarray | None) -> pd.DataFrame:
-    """Rows of the rules table for the ``n_minus_1`` rules: one per rule and contingency
-    (``subject`` = the supplier or country lost). ``lhs`` is the demand in scope the best
-    re-covery of the plan leaves unmet without it (:func:`best_recovery`), ``rhs`` the unmet
-    demand the rule tolerates (share x the demand in scope), ``achieved`` their unmet
-    fraction, ``binds`` whether the best re-covery leaves exactly the tolerated amount."""
-    cover = model.constraints.get("n1_cover")
-    if cover is None or cover.size == 0:
-        return pd.DataFrame()
-    extras = model.extras["n_minus_1"]
-    demand = extras["cover_demand"].sum(axis=1)
-    recovered = best_recovery(model, values)
-    if recovered is None:  # the LP failed: the model's own re-covery, which meets the rule
-        rb = model.variables["n1_recourse"]
-        recovered = model.matrix.tocsr()[cover.positions][:, rb.start:rb.stop] @ values[rb.start:rb.stop]
-    unmet = np.maximum(demand - recovered, 0.0)
-    unmet[np.abs(unmet) < 1e-7 * np.maximum(1.0, demand)] = 0.0
-    tolerated = extras["cover_share"] * demand
-    with np.errstate(invalid="ignore", divide="ignore"):
-        achieved = np.where(demand > 0, unmet / np.where(demand > 0, demand, 1.0), 0.0)
-    idx = cover.index
-    dual = row_dual[cover.start:cover.stop] if row_dual is not None else np.full(cover.size, np.nan)
-    return pd.DataFrame({
-        "rule_pos": idx["rule_pos"].to_numpy(),
-        "subject": idx["subject"].to_numpy(),
-        "sense": "<=",
-        "measure": "quantity",
-        "target": idx["target"].to_numpy(dtype=float),
-        "achieved": achieved,
-        "lhs": unmet,
-        "rhs": tolerated,
-        "binds": np.abs(unmet - tolerated) <= 1e-6 * np.maximum(1.0, demand),
-        "dual": dual,
-    })
 
 
 def supplier_recourse_bounds(model, factor: np.ndarray, removed: np.ndarray,
