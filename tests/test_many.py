@@ -187,6 +187,34 @@ def test_progress_is_reported_and_the_pool_gives_the_same_table():
     assert pooled["cost"].to_numpy() == pytest.approx(local["cost"].to_numpy(), rel=1e-9)
 
 
+def test_an_interrupted_pool_stops_its_workers_instead_of_finishing_the_run():
+    """A progress callback that raises (Streamlit's stop when the user clicks elsewhere, a
+    Ctrl-C) ends the run at once: the chunks not started are cancelled and the running
+    workers terminated, not drained (they would exit with 0 after the whole run)."""
+    import multiprocessing
+    import signal
+
+    data = procure.datasets.load_demo()
+    partners = list(data.partners["partner"])
+    variants = [Variant(k, members=frozenset(partners[j] for j in range(12) if (k >> j) & 1))
+                for k in range(1, 61)]
+    seen = []
+
+    class Interrupted(Exception):
+        pass
+
+    def stop(done, total):
+        seen.extend(multiprocessing.active_children())
+        raise Interrupted
+
+    with pytest.raises(Interrupted):
+        solve_variants(data, variants, workers=2, chunk=1, progress=stop)
+    assert seen, "the pool's workers were running when the run was interrupted"
+    assert all(not p.is_alive() for p in seen)
+    assert {p.exitcode for p in seen} == {-signal.SIGTERM}
+    assert not multiprocessing.active_children()
+
+
 def test_unknown_names_are_errors():
     data = tiny(offers=[dict(supplier="S", item="x", unit_price=1)], demand=[("A", "x", 1, 1)])
     with pytest.raises(ValueError, match="unknown partner"):

@@ -102,8 +102,9 @@ def _on_pool(data, variants, options, workers, chunk, progress) -> list[tuple]:
     # spawn, not fork: a forked child inherits HiGHS's thread scheduler from the parent
     # without its threads, and its solves then fail
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=min(workers, len(chunks)), mp_context=context,
-                             initializer=_init_worker, initargs=(data, options)) as pool:
+    pool = ProcessPoolExecutor(max_workers=min(workers, len(chunks)), mp_context=context,
+                               initializer=_init_worker, initargs=(data, options))
+    try:
         pending = {pool.submit(_run_in_worker, c): k for k, c in enumerate(chunks)}
         while pending:
             finished, _ = wait(pending, return_when=FIRST_COMPLETED)
@@ -113,7 +114,26 @@ def _on_pool(data, variants, options, workers, chunk, progress) -> list[tuple]:
                 done += len(results[k])
                 if progress is not None:
                     progress(done, len(variants))
+    except BaseException:
+        _stop(pool)
+        raise
+    pool.shutdown(wait=True)
     return [r for part in results for r in part]
+
+
+def _stop(pool: ProcessPoolExecutor) -> None:
+    """The pool's work abandoned at once: chunks not started cancelled, running workers
+    terminated. Leaving the pool's block would wait for every chunk: a Streamlit page whose
+    user clicks elsewhere (the progress bar raises Streamlit's stop in this thread) or a
+    Ctrl-C would hang until the whole run had finished in the background. (The worker list
+    is the executor's own attribute: Python 3.14 names this ``terminate_workers``.)"""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        if process.is_alive():
+            process.terminate()
+    for process in processes:
+        process.join(timeout=10)
 
 
 # -- Dask -------------------------------------------------------------------------------------
@@ -137,6 +157,7 @@ def _on_dask(scheduler, data, variants, options, chunk, progress) -> list[tuple]
 
     own = not hasattr(scheduler, "submit")
     client = Client(scheduler) if own else scheduler
+    futures: dict = {}
     try:
         parallel = max(1, len(client.scheduler_info().get("workers", {})))
         chunks = _chunks(variants, chunk, parallel)
@@ -153,6 +174,10 @@ def _on_dask(scheduler, data, variants, options, chunk, progress) -> list[tuple]
             if progress is not None:
                 progress(done, len(variants))
         return [r for part in results for r in part]
+    except BaseException:
+        # interrupted (see _stop): the chunks left are no use to anyone on a shared cluster
+        client.cancel(list(futures))
+        raise
     finally:
         if own:
             client.close()
