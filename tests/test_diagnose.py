@@ -233,3 +233,16 @@ def test_rules_of_other_partners_and_items_are_not_said_to_bind():
     r = infeasible(data)
     assert only(r).kind == "demand"
     assert r.diagnosis.binding == []
+
+
+def test_a_diagnosis_stopped_by_its_time_limit_says_so_in_its_headline():
+    """The demo without IT_ADR needs about ten rows relaxed together; HiGHS cannot prove the
+    smallest such set within a few seconds. The one-line view (a stress test's row, a
+    comparison's column) must then say that the set works but may not be the smallest."""
+    demo = procure.datasets.load_demo()
+    data = demo.replace(offers=demo.offers[demo.offers["supplier"] != "IT_ADR"].reset_index(drop=True))
+    d = diagnose_infeasibility(data, time_limit=3.0)
+    assert not d.proven_minimal and len(d.conflicts) > 1
+    assert d.headline().endswith(f"(and {len(d.conflicts) - 1} more; time limit: this set works "
+                                 "but may not be the smallest)")
+    assert "may not be the smallest" in str(d)

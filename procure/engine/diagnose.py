@@ -87,7 +87,12 @@ class Diagnosis:
         first = self.conflicts[0].message
         if self.binding:
             first += "; " + self.binding[0].message
-        return first if n == 1 else f"{first} (and {n - 1} more)"
+        told = [f"and {n - 1} more"] if n > 1 else []
+        if not self.proven_minimal and self.note:
+            # a one-line view (a stress test's row, a comparison's column) must not read as
+            # the smallest set when the search stopped before proving it
+            told.append(self.note.strip("() "))
+        return f"{first} ({'; '.join(told)})" if told else first
 
     def to_dict(self) -> dict:
         return {
