@@ -8,7 +8,10 @@ Demand and Rules rows are numbered as Excel shows them (header = row 1).
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import procure
 from procure.cli.main import main as cli_main
@@ -246,3 +249,58 @@ def test_a_diagnosis_stopped_by_its_time_limit_says_so_in_its_headline():
     assert d.headline().endswith(f"(and {len(d.conflicts) - 1} more; time limit: this set works "
                                  "but may not be the smallest)")
     assert "may not be the smallest" in str(d)
+
+
+# --------------------------------------------------------------------------- whole units
+
+
+def test_a_conflict_only_whole_units_make_is_still_found():
+    """Half of 3 units from DE, no more and no less: 1.5 units, feasible with fractions and not
+    in whole units. The diagnosis first relaxes the whole units (no row needs relaxing then),
+    finds that set fails in whole units, and falls back to the whole elastic model."""
+    data = tiny(offers=[off("A", "x", 10), off("B", "x", 12)], suppliers={"A": "FR", "B": "DE"},
+                items={"x": {"whole_units": "yes"}}, demand=[("P", "x", 1, 3)],
+                rules=[rule("min_share", partner="P", group="DE", share=0.5),
+                       rule("max_share", partner="P", group="DE", share=0.5)])
+    r = infeasible(data)
+    assert len(r.diagnosis.conflicts) == 1
+    assert procure.solve(data.replace(items=data.items.assign(whole_units=False))).status == \
+        procure.Status.OPTIMAL
+
+
+def _one_stage(monkeypatch):
+    """The elastic MIP over every integer column at once (no whole-unit relaxation first)."""
+    import procure.engine.diagnose as diagnose
+
+    monkeypatch.setattr(diagnose, "general_integers", lambda m: np.zeros(m.num_cols, dtype=bool))
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                 HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 2**31), whole=st.integers(1, 3), short=st.sampled_from([1.5, 2.5, 4.0]))
+def test_whole_units_relaxed_first_find_as_few_rows_as_the_whole_elastic_mip(monkeypatch, seed, whole,
+                                                                              short):
+    """Random instances with whole-unit items, made infeasible by more demand of one item than
+    its offers can deliver (with rules that may bind with it): the diagnosis, whole units
+    relaxed first, relaxes as few rows as the elastic MIP over every integer column, and both
+    prove it."""
+    from benchmarks.generate import generate
+
+    tables = generate(partners=3, items=3, offers_per_item=2, periods=2, rule_density=2.0,
+                      tiers=True, setup=True, seed=seed)
+    items = list(tables["Items"]["item"])
+    tables["Items"] = tables["Items"].assign(whole_units=tables["Items"]["item"].isin(items[:whole]))
+    demand = tables["Demand"].copy()
+    demand["quantity"] = demand["quantity"].astype(float).floordiv(1)
+    scarce = demand["item"] == items[seed % len(items)]
+    demand.loc[scarce, "quantity"] = np.ceil(demand.loc[scarce, "quantity"] * short)
+    tables["Demand"] = demand
+    data = procure.validate_tables(tables)
+    if procure.solve(data).status != procure.Status.INFEASIBLE:
+        return  # the offers could still deliver it: nothing to diagnose
+    two_stage = diagnose_infeasibility(data)
+    with monkeypatch.context() as patched:
+        _one_stage(patched)
+        one_stage = diagnose_infeasibility(data)
+    assert two_stage.proven_minimal and one_stage.proven_minimal
+    assert len(two_stage.conflicts) == len(one_stage.conflicts) >= 1
