@@ -71,8 +71,10 @@ def test_fair_shares_of_the_tier_game_by_hand():
     assert fs.coalitions_solved == 7
     got = fs.to_dict()
     assert set(got) >= {"grand", "method", "partners", "core", "coalitions_solved", "infeasible_coalitions"}
+    # the issue's keys, and shapley_gap: every cost proven optimal, so the shares barely move
     assert set(got["partners"]["A"]) == {"standalone", "proportional", "shapley", "shapley_se", "nucleolus",
-                                         "savings", "value_brought"}
+                                         "savings", "value_brought", "shapley_gap"}
+    assert (t["shapley_gap"] >= 0).all() and (t["shapley_gap"] <= 1e-6 * fs.grand).all()
     assert set(got["core"]) >= {"core_nonempty", "least_core_value", "shapley", "proportional"}
     assert set(got["core"]["shapley"]) >= {"in_core", "worst_coalition", "excess"}
 
@@ -342,3 +344,13 @@ def test_sweep_values():
 def test_hand_costs_are_those_of_the_tier_game():
     table = coalition_costs(pooled_tier_game(), list(HAND_COSTS))
     assert dict(zip(table["coalition"], table["cost"], strict=True)) == pytest.approx(HAND_COSTS)
+
+
+def test_each_coalitions_uncertainty_is_its_cost_less_its_proven_bound():
+    """A plan within a 1 % gap may cost 1 % less at best; a plan without a bound, anything
+    less; a coalition without a plan bounds no share."""
+    from procure.analysis.cooperation import _uncertainty
+
+    table = pd.DataFrame({"label": ["a", "b", "c", "d"], "cost": [200.0, 50.0, np.nan, 80.0],
+                          "gap": [0.01, None, None, 0.0]})
+    assert _uncertainty(table) == {"a": 2.0, "b": np.inf, "c": 0.0, "d": 0.0}

@@ -22,6 +22,7 @@ from procure.analysis.games import (
     sample_units,
     shapley_from_costs,
     shapley_from_units,
+    shapley_gap_from_costs,
     unit_coalitions,
 )
 
@@ -286,3 +287,44 @@ def test_stratified_units_put_every_partner_at_every_position():
         assert unit.shape == (5, 5)
         for position in range(5):
             assert sorted(unit[:, position]) == list(range(5))
+
+
+# --------------------------------------------------------------------------- shares on unproven costs
+
+
+@_SETTINGS
+@given(n=st.integers(1, 5), seed=st.integers(0, 2**31), design=st.sampled_from(
+    ["exact", "plain", "antithetic", "stratified", "poststratified"]), zero=st.booleans())
+def test_the_share_gap_bounds_every_share_on_costs_within_their_proven_gaps(n, seed, design, zero):
+    """Costs found by plans proven within u(S) of the optimum: the true costs lie anywhere in
+    [c(S) - u(S), c(S)]. Whatever they are (here the extremes and random points), each share
+    computed on them, exactly or on the same sampled orders, is within the reported gap of the
+    share on the plans' costs. Some games have exact costs (u = 0): then the gap is 0."""
+    rng = np.random.default_rng(seed)
+    partners = [chr(65 + k) for k in range(n)]
+    found = from_vector(partners, np.concatenate([[0.0], rng.uniform(10, 100, (1 << n) - 1)]))
+    width = np.zeros(1 << n) if zero else np.concatenate([[0.0], rng.uniform(0, 5, (1 << n) - 1)])
+    uncertainty = from_vector(partners, width)
+    units = [] if design == "exact" else sample_units(n, 4, design, rng)
+
+    def shares(costs):
+        if design == "exact":
+            return shapley_from_costs(partners, costs)["shapley"].to_numpy()
+        return shapley_from_units(partners, units, costs, design=design)["shapley"].to_numpy()
+
+    base = shares(found)
+    if design == "exact":
+        gap = shapley_gap_from_costs(partners, uncertainty)
+    else:
+        gap = shapley_from_units(partners, units, found, design=design,
+                                 uncertainty=uncertainty)["gap"].to_numpy()
+    assert (gap >= 0).all()
+    if zero:
+        assert (gap == 0).all()
+    for trial in range(6):
+        pick = (rng.integers(0, 2, 1 << n) if trial < 2 else rng.uniform(0, 1, 1 << n))
+        if trial == 0:
+            pick = np.ones(1 << n)
+        true = {c: found[c] - pick[m] * width[m] for m, c in
+                ((m, coalition_of(partners, m)) for m in range(1 << n))}
+        assert (np.abs(shares(true) - base) <= gap + 1e-9).all()

@@ -78,6 +78,20 @@ def _solve(data, variants, options, stages: _Stages, **more) -> pd.DataFrame:
     return table
 
 
+def _uncertainty(table: pd.DataFrame) -> dict:
+    """Each coalition's cost minus its proven bound (its gap times its cost): how much lower
+    its optimal cost may be. Infinite for a plan without a bound, 0 without a plan (such a
+    game has no shares to bound)."""
+    out = {}
+    for label, cost, gap in zip(table["label"], table["cost"], table["gap"], strict=True):
+        cost, gap = float(cost), pd.to_numeric(gap, errors="coerce")
+        if not np.isfinite(cost):
+            out[label] = 0.0
+        else:
+            out[label] = abs(cost) * float(gap) if np.isfinite(gap) else np.inf
+    return out
+
+
 def _gap_of(table: pd.DataFrame, asked: float) -> float:
     gaps = pd.to_numeric(table["gap"], errors="coerce").dropna()
     return float(max([asked, *gaps.tolist()]))
@@ -92,7 +106,9 @@ class FairShares:
     method: str
     grand: float  # c(P), NaN if the pool has no plan
     currency: str
-    #: partner, standalone, proportional, shapley, shapley_se, nucleolus, savings, value_brought
+    #: partner, standalone, proportional, shapley, shapley_se, shapley_gap, nucleolus, savings,
+    #: value_brought (shapley_gap: how far a Shapley share could be from its value on exact
+    #: costs, from the coalitions' proven gaps; games.shapley_gap_from_costs)
     table: pd.DataFrame
     exact: bool  # every coalition solved (else a sampled estimate, no core check)
     coalitions_solved: int
@@ -120,7 +136,7 @@ class FairShares:
         for row in self.table.itertuples(index=False):
             partners[row.partner] = {k: json_ready(getattr(row, k)) for k in
                                      ("standalone", "proportional", "shapley", "shapley_se",
-                                      "nucleolus", "savings", "value_brought")}
+                                      "shapley_gap", "nucleolus", "savings", "value_brought")}
         core = {"core_nonempty": self.core_nonempty, "least_core_value": json_ready(self.least_core_value)}
         for name in ("shapley", "proportional", "nucleolus"):
             check = self.core.get(name)
@@ -217,10 +233,11 @@ def fair_shares(data: ProcureData, method: str = "all", *, workers: int = 1, sam
     statuses = dict(zip(run["label"], run["status"], strict=True))
     statuses[grand_set] = grand_run["status"].iat[0]
     gap = _gap_of(pd.concat([grand_run, run]), asked_gap)
+    uncertainty = {frozenset(): 0.0, **_uncertainty(grand_run), **_uncertainty(run)}
 
     result = _assemble(partners, costs, statuses, proportional, method=method, currency=data.currency,
                        gap=gap, exact=exact, units=units, design=design, solved=len(wanted) + 1,
-                       budget=samples or DEFAULT_SAMPLES)
+                       budget=samples or DEFAULT_SAMPLES, uncertainty=uncertainty)
     return _with_null_partners(result, everyone, idle)
 
 
@@ -261,11 +278,12 @@ def shares_from_costs(partners: Sequence[str], costs: dict, proportional=None, *
         proportional = pd.DataFrame({"partner": partners, "total": [float(proportional[p]) for p in partners]})
     return _assemble(partners, dict(costs), statuses, proportional, method=method, currency=currency,
                      gap=DEFAULT_MIP_GAP if gap is None else gap, exact=True, units=[],
-                     design=DEFAULT_DESIGN, solved=len(statuses), budget=None)
+                     design=DEFAULT_DESIGN, solved=len(statuses), budget=None,
+                     uncertainty={c: 0.0 for c in costs})
 
 
 def _assemble(partners, costs, statuses, proportional, *, method, currency, gap, exact, units, design,
-              solved, budget) -> FairShares:
+              solved, budget, uncertainty) -> FairShares:
     n = len(partners)
     grand_set = frozenset(partners)
     grand = float(costs.get(grand_set, np.nan))
@@ -282,16 +300,21 @@ def _assemble(partners, costs, statuses, proportional, *, method, currency, gap,
     table["proportional"] = table["partner"].map(prop).astype(float)
     table["shapley"] = np.nan
     table["shapley_se"] = np.nan
+    table["shapley_gap"] = np.nan
     table["nucleolus"] = np.nan
     result = FairShares(method=method, grand=grand, currency=currency, table=table, exact=exact,
                         coalitions_solved=solved, infeasible_coalitions=infeasible,
                         unproven_coalitions=unproven, costs=costs)
     if exact and not infeasible:
         _exact_game(result, partners, costs, method, gap)
+        if method in ("all", "shapley"):
+            table["shapley_gap"] = games.shapley_gap_from_costs(partners, uncertainty)
     elif units and not infeasible:
-        sampled = games.shapley_from_units(partners, units, costs, design=design)
+        sampled = games.shapley_from_units(partners, units, costs, design=design,
+                                           uncertainty=uncertainty)
         table["shapley"] = sampled["shapley"].to_numpy()
         table["shapley_se"] = sampled["std_error"].to_numpy()
+        table["shapley_gap"] = sampled["gap"].to_numpy()
         result.sampling = {"design": design, "units": len(units),
                            "orders": int(sum(len(u) for u in units)), "budget": budget}
     chosen = table[result.chosen]

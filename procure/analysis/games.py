@@ -140,6 +140,32 @@ def shapley_from_costs(partners: Sequence[str], costs: Mapping[Coalition, float]
     return pd.DataFrame({"partner": list(partners), "shapley": phi, "std_error": 0.0, "method": "exact"})
 
 
+def shapley_gap_from_costs(partners: Sequence[str], uncertainty: Mapping[Coalition, float]) -> np.ndarray:
+    """How far each exact Shapley share could be from its value on exact costs, when each
+    coalition's cost is a plan's cost proven within ``uncertainty[S]`` of the optimum (the
+    plan's cost minus the solver's bound; 0 for a cost known exactly). The true cost lies in
+    ``[c(S) - u(S), c(S)]``, so a marginal cost ``c(S+p) - c(S)`` may be ``u(S+p)`` lower or
+    ``u(S)`` higher: the share moves by at most the larger of ``sum_S w_S u(S+p)`` and
+    ``sum_S w_S u(S)``, with the Shapley weights ``w_S``.
+
+    >>> u = {frozenset(): 0, frozenset("A"): 1, frozenset("B"): 0, frozenset("AB"): 2}
+    >>> shapley_gap_from_costs(["A", "B"], u).tolist()   # A: max((1 + 2)/2, (0 + 0)/2)
+    [1.5, 1.0]
+    """
+    n = len(partners)
+    value = cost_vector(partners, uncertainty)
+    masks = np.arange(1 << n)
+    sizes = coalition_sums(np.ones(n)).astype(np.int64)
+    fact = np.cumprod([1.0] + list(range(1, n + 1)))
+    weight = np.array([fact[s] * fact[n - s - 1] / fact[n] if s < n else 0.0 for s in range(n + 1)])
+    out = np.empty(n)
+    for k in range(n):
+        without = masks[(masks >> k & 1) == 0]
+        w = weight[sizes[without]]
+        out[k] = max(float(np.sum(w * value[without | (1 << k)])), float(np.sum(w * value[without])))
+    return out
+
+
 # -- sampled Shapley --------------------------------------------------------------------------
 
 #: how random orders are drawn, one *unit* at a time (units are independent):
@@ -188,10 +214,15 @@ def unit_coalitions(partners: Sequence[str], unit: np.ndarray) -> list[Coalition
 
 
 def shapley_from_units(partners: Sequence[str], units: Sequence[np.ndarray],
-                       costs: Mapping[Coalition, float], *, design: str = "plain") -> pd.DataFrame:
+                       costs: Mapping[Coalition, float], *, design: str = "plain",
+                       uncertainty: Mapping[Coalition, float] | None = None) -> pd.DataFrame:
     """The sampled Shapley estimate and its standard error from sampling units (see
     :data:`DESIGNS`) and the costs of every coalition met along them. The estimates add up to
-    c(P). At least two units are needed for a standard error."""
+    c(P). At least two units are needed for a standard error.
+
+    With ``uncertainty`` (each coalition's cost minus its proven bound, as in
+    :func:`shapley_gap_from_costs`), the column ``gap`` says how far each estimate could be
+    from the same estimate on exact costs (apart from its sampling error)."""
     n = len(partners)
     if len(units) < 2:
         raise ValueError("a standard error needs at least two sampling units")
@@ -201,6 +232,10 @@ def shapley_from_units(partners: Sequence[str], units: Sequence[np.ndarray],
     orders = [order for unit in units for order in unit]
     marginal = np.zeros((len(orders), n))  # [order, partner]
     position = np.zeros((len(orders), n), dtype=np.int64)
+    # the uncertainty of the coalition a partner joins (before) and of the one it makes (after)
+    lower_side = np.zeros((len(orders), n))
+    upper_side = np.zeros((len(orders), n))
+    known = uncertainty if uncertainty is not None else {}
     for r, order in enumerate(orders):
         before, previous = frozenset(), 0.0
         for k, j in enumerate(order):
@@ -208,9 +243,15 @@ def shapley_from_units(partners: Sequence[str], units: Sequence[np.ndarray],
             now = float(costs[after])
             marginal[r, j] = now - previous
             position[r, j] = k
+            lower_side[r, j] = float(known.get(after, 0.0))
+            upper_side[r, j] = float(known.get(before, 0.0))
             before, previous = after, now
     if design == "poststratified":
-        shapley, std_error = _poststratified(marginal, position, float(costs[frozenset(partners)]))
+        grand = frozenset(partners)
+        shapley, std_error, weight = _poststratified(marginal, position, float(costs[grand]))
+        # the adjustment moves each estimate by its weight times c(P) less their sum
+        own = np.maximum(_strata_mean(lower_side, position), _strata_mean(upper_side, position))
+        gap = own + weight * (float(known.get(grand, 0.0)) + own.sum())
     else:
         sizes = np.array([len(unit) for unit in units])
         unit_of = np.repeat(np.arange(len(units)), sizes)
@@ -219,41 +260,61 @@ def shapley_from_units(partners: Sequence[str], units: Sequence[np.ndarray],
         means /= sizes[:, None]
         shapley = means.mean(axis=0)
         std_error = means.std(axis=0, ddof=1) / np.sqrt(len(units))
-    return pd.DataFrame({
+        gap = np.maximum(lower_side.mean(axis=0), upper_side.mean(axis=0))
+    out = pd.DataFrame({
         "partner": list(partners),
         "shapley": shapley,
         "std_error": std_error,
         "method": f"sampled ({design}, {len(orders)} orders in {len(units)} units)",
     })
+    if uncertainty is not None:
+        out["gap"] = gap
+    return out
 
 
-def _poststratified(marginal: np.ndarray, position: np.ndarray, grand: float) -> tuple[np.ndarray, np.ndarray]:
-    """The post-stratified estimate (see :data:`DESIGNS`), adjusted to add up to ``grand``."""
+def _strata(position: np.ndarray, j: int) -> list[tuple[int, np.ndarray]]:
+    """Partner ``j``'s strata: ``(width, rows)``, positions with fewer than two samples merged
+    with their neighbours (the last ones with the stratum before)."""
+    n = position.shape[1]
+    strata, rows, width = [], [], 0
+    for k in range(n):
+        rows.extend(np.flatnonzero(position[:, j] == k).tolist())
+        width += 1
+        if len(rows) >= 2:
+            strata.append((width, rows))
+            rows, width = [], 0
+    if width:  # the last positions, too few on their own: merged with the stratum before
+        if strata:
+            w, r = strata.pop()
+            strata.append((w + width, r + rows))
+        else:
+            strata.append((width, rows))
+    return [(w, np.asarray(r, dtype=np.int64)) for w, r in strata]
+
+
+def _strata_mean(values: np.ndarray, position: np.ndarray) -> np.ndarray:
+    """Per partner, the mean over its strata of each stratum's mean of ``values``."""
+    n = values.shape[1]
+    return np.array([sum(w / n * values[r, j].mean() for w, r in _strata(position, j))
+                     for j in range(n)])
+
+
+def _poststratified(marginal: np.ndarray, position: np.ndarray,
+                    grand: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The post-stratified estimate (see :data:`DESIGNS`), adjusted to add up to ``grand``:
+    estimates, standard errors and each estimate's weight in the adjustment."""
     n = marginal.shape[1]
     estimate, variance = np.zeros(n), np.zeros(n)
     for j in range(n):
-        strata, samples, width = [], [], 0
-        for k in range(n):
-            samples.extend(marginal[position[:, j] == k, j].tolist())
-            width += 1
-            if len(samples) >= 2:
-                strata.append((width, samples))
-                samples, width = [], 0
-        if width:  # the last positions, too few on their own: merged with the stratum before
-            if strata:
-                w, s = strata.pop()
-                strata.append((w + width, s + samples))
-            else:
-                strata.append((width, samples))
-        for w, s in strata:
-            s = np.asarray(s)
+        for w, rows in _strata(position, j):
+            s = marginal[rows, j]
             estimate[j] += w / n * s.mean()
             variance[j] += (w / n) ** 2 * (s.var(ddof=1) / len(s) if len(s) > 1 else np.inf)
     total = variance.sum()
     if not np.isfinite(total) or total <= 0:
-        return estimate, np.sqrt(variance)
+        return estimate, np.sqrt(variance), np.zeros(n)
     weight = variance / total
-    return estimate + weight * (grand - estimate.sum()), np.sqrt(variance * (1 - weight))
+    return estimate + weight * (grand - estimate.sum()), np.sqrt(variance * (1 - weight)), weight
 
 
 # -- the core ---------------------------------------------------------------------------------

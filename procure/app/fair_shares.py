@@ -142,8 +142,8 @@ def shares_panel(wb: shared.Workbook, options: GameOptions) -> None:
                 progress=progress, time_limit=options.time_limit, mip_gap=options.mip_gap))
         return  # an error was shown; else the page was drawn again with the answer
     core_panel(fs)
-    money = ("standalone", "proportional", "shapley", "shapley_se", "nucleolus", "savings",
-             "value_brought")
+    money = ("standalone", "proportional", "shapley", "shapley_se", "shapley_gap", "nucleolus",
+             "savings", "value_brought")
     st.dataframe(shared.to_units(fs.table, money), hide_index=True, width="stretch",
                  column_config={
         c: st.column_config.NumberColumn(format="localized") for c in money})
@@ -159,7 +159,8 @@ def shares_panel(wb: shared.Workbook, options: GameOptions) -> None:
     if fs.infeasible_coalitions:
         notes.append(f"{len(fs.infeasible_coalitions):,} have no plan on their own")
     if fs.unproven_coalitions:
-        notes.append(f"{len(fs.unproven_coalitions):,} not proven within the gap")
+        notes.append(f"{len(fs.unproven_coalitions):,} not proven within the gap (shapley_gap: "
+                     "how far a Shapley share could be from its value on exact costs)")
     st.caption("; ".join(notes) + ".")
     left, right = st.columns(2)
     left.download_button("Download as JSON", data=json_text(fs.to_dict()),

@@ -112,6 +112,12 @@ def _share(args) -> int:
     return EXIT_OK if np.isfinite(fs.grand) else EXIT_NO_PLAN
 
 
+def _largest(values: np.ndarray) -> float:
+    """The largest value, NaN when there is none (an infeasible game has no shares)."""
+    values = values[~np.isnan(values)]
+    return float(values.max()) if len(values) else float("nan")
+
+
 def _names_list(names: list[str]) -> str:
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
@@ -125,11 +131,13 @@ def _print_shares(fs) -> None:
     sampled = not fs.exact and fs.sampling is not None
     head = ["alone", "proportional", "Shapley" + (" (+- s.e.)" if sampled else ""), "nucleolus",
             f"saves ({fs.chosen})", "brings"]
-    print(f"  {'partner':<10}" + "".join(f"{h:>22}" for h in head))
+    # a sampled share with its standard error needs a wider column than a sum of money
+    widths = [22, 22, 34 if sampled else 22, 22, 22, 22]
+    print(f"  {'partner':<10}" + "".join(f"{h:>{w}}" for h, w in zip(head, widths, strict=True)))
     for row in fs.table.itertuples(index=False):
-        shap = _money(row.shapley, 22)
+        shap = _money(row.shapley, widths[2])
         if sampled and np.isfinite(row.shapley):
-            shap = f"{row.shapley:,.0f} +- {row.shapley_se:,.0f}".rjust(22)
+            shap = f"{row.shapley:,.0f} +- {row.shapley_se:,.0f}".rjust(widths[2])
         print(f"  {row.partner:<10}{_money(row.standalone, 22)}{_money(row.proportional, 22)}{shap}"
               f"{_money(row.nucleolus, 22)}{_money(row.savings, 22)}{_money(row.value_brought, 22)}")
     print(fs.core_sentence())
@@ -140,8 +148,13 @@ def _print_shares(fs) -> None:
         state = "not empty" if fs.core_nonempty else "empty"
         print(f"Least-core value {fs.least_core_value:,.0f} {cur}: the core is {state}.")
     if fs.unproven_coalitions:
+        worst = _largest(fs.table["shapley_gap"].to_numpy(dtype=float))
+        moved = (f"; a Shapley share may be up to {_money(worst, 0).strip()} {cur} from its "
+                 "value on exact costs" if np.isfinite(worst) else
+                 "; with no bound on some of them, the Shapley shares have none either"
+                 if not np.isnan(worst) else "")
         print(f"warning: {len(fs.unproven_coalitions)} coalition cost(s) were not proven optimal "
-              "(time limit): the shares rest on them")
+              f"(a time limit or the gap asked): the shares rest on them{moved}")
 
 
 # -- rule cost --------------------------------------------------------------------------------
