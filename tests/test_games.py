@@ -328,3 +328,9 @@ def test_the_share_gap_bounds_every_share_on_costs_within_their_proven_gaps(n, s
         true = {c: found[c] - pick[m] * width[m] for m, c in
                 ((m, coalition_of(partners, m)) for m in range(1 << n))}
         assert (np.abs(shares(true) - base) <= gap + 1e-9).all()
+
+
+def test_a_coalition_without_a_bound_leaves_the_shares_without_one():
+    u = {frozenset(): 0.0, frozenset("A"): 1.0, frozenset("B"): np.inf, frozenset("AB"): 0.0}
+    assert shapley_gap_from_costs(["A", "B"], u).tolist() == [np.inf, np.inf]
+    assert shapley_gap_from_costs(["A", "B"], {frozenset("A"): 1.0}).tolist() == [np.inf, np.inf]

@@ -129,15 +129,22 @@ def shapley_from_costs(partners: Sequence[str], costs: Mapping[Coalition, float]
     """
     n = len(partners)
     value = cost_vector(partners, costs)
+    phi = np.empty(n)
+    for k, (without, weight) in enumerate(_shapley_terms(n)):
+        phi[k] = float(np.sum(weight * (value[without | (1 << k)] - value[without])))
+    return pd.DataFrame({"partner": list(partners), "shapley": phi, "std_error": 0.0, "method": "exact"})
+
+
+def _shapley_terms(n: int):
+    """Per partner k: the coalitions without it (as masks) and their Shapley weights
+    ``|S|! (n - |S| - 1)! / n!``."""
     masks = np.arange(1 << n)
     sizes = coalition_sums(np.ones(n)).astype(np.int64)
     fact = np.cumprod([1.0] + list(range(1, n + 1)))
     weight = np.array([fact[s] * fact[n - s - 1] / fact[n] if s < n else 0.0 for s in range(n + 1)])
-    phi = np.empty(n)
     for k in range(n):
         without = masks[(masks >> k & 1) == 0]
-        phi[k] = float(np.sum(weight[sizes[without]] * (value[without | (1 << k)] - value[without])))
-    return pd.DataFrame({"partner": list(partners), "shapley": phi, "std_error": 0.0, "method": "exact"})
+        yield without, weight[sizes[without]]
 
 
 def shapley_gap_from_costs(partners: Sequence[str], uncertainty: Mapping[Coalition, float]) -> np.ndarray:
@@ -153,16 +160,13 @@ def shapley_gap_from_costs(partners: Sequence[str], uncertainty: Mapping[Coaliti
     [1.5, 1.0]
     """
     n = len(partners)
-    value = cost_vector(partners, uncertainty)
-    masks = np.arange(1 << n)
-    sizes = coalition_sums(np.ones(n)).astype(np.int64)
-    fact = np.cumprod([1.0] + list(range(1, n + 1)))
-    weight = np.array([fact[s] * fact[n - s - 1] / fact[n] if s < n else 0.0 for s in range(n + 1)])
+    # an uncertainty not given is not known: infinite (a plan without a bound is infinite too)
+    value = np.array([float(uncertainty.get(coalition_of(partners, m), np.inf)) if m else 0.0
+                      for m in range(1 << n)])
     out = np.empty(n)
-    for k in range(n):
-        without = masks[(masks >> k & 1) == 0]
-        w = weight[sizes[without]]
-        out[k] = max(float(np.sum(w * value[without | (1 << k)])), float(np.sum(w * value[without])))
+    for k, (without, weight) in enumerate(_shapley_terms(n)):
+        out[k] = max(float(np.sum(weight * value[without | (1 << k)])),
+                     float(np.sum(weight * value[without])))
     return out
 
 
