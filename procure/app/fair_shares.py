@@ -27,6 +27,15 @@ from procure.app.shared import GameOptions
 from procure.charts import cooperation as charts
 
 SHARES_KEY = "procure_fair_shares"
+#: what the less obvious columns of the fair-shares table mean (shown on hover)
+COLUMN_HELP = {
+    "shapley_se": "Standard error of a sampled Shapley share (0 when every coalition was solved).",
+    "shapley_gap": "How far the Shapley share could be from its value on exact costs: each "
+                   "coalition's cost is proven only within the solver's gap. Tiny when every "
+                   "cost is proven optimal; a looser gap makes it larger.",
+    "value_brought": "What the pool loses when this partner leaves: the others' cost without "
+                     "it plus its own alone, minus the pool's cost.",
+}
 RULES_KEY = "procure_rule_costs"
 #: coalition solves of a sampled Shapley estimate when the user does not choose
 DEFAULT_SAMPLES = 4000
@@ -146,7 +155,7 @@ def shares_panel(wb: shared.Workbook, options: GameOptions) -> None:
              "savings", "value_brought")
     st.dataframe(shared.to_units(fs.table, money), hide_index=True, width="stretch",
                  column_config={
-        c: st.column_config.NumberColumn(format="localized") for c in money})
+        c: st.column_config.NumberColumn(format="localized", help=COLUMN_HELP.get(c)) for c in money})
     st.caption("Per partner: its cost alone, its share of the pooled plan under proportional "
                "sharing, the Shapley value and the nucleolus; savings are its cost alone minus "
                "its Shapley share; value brought is what the pool loses when it leaves (the "
