@@ -66,8 +66,7 @@ def pool30(seed: int = 0):
         "Items": demo.items,
         "Suppliers": scaled(demo.suppliers, "capacity", by="supplier"),
         # surge too: it is capacity held for a crisis, which the demo's N-1 rule counts on
-        "Offers": scaled(scaled(demo.offers, "capacity"), "surge") if "surge" in demo.offers
-        else scaled(demo.offers, "capacity"),
+        "Offers": scaled(scaled(demo.offers, "capacity"), "surge"),
         "Demand": demand_all,
         "Capacity": scaled(demo.capacity, "capacity"),
         "PriceTiers": scaled(demo.price_tiers, "min_quantity"),

@@ -21,9 +21,9 @@ from procure.engine.model import Model, build_model
 from procure.engine.whole_units import round_at_once
 
 try:
-    from tests.test_many import literal
+    from tests.test_many import drawn_tables, literal
 except ImportError:  # tests/ is not a package
-    from test_many import literal
+    from test_many import drawn_tables, literal
 
 
 def three_suppliers(share: float) -> procure.ProcureData:
@@ -73,11 +73,8 @@ _SETTINGS = settings(max_examples=12, deadline=None, derandomize=True,
 
 @st.composite
 def secure_instances(draw):
-    tables = generate(partners=3, items=2, offers_per_item=4, periods=2,
-                      rule_density=draw(st.sampled_from([0.5, 1.0, 2.0])),
-                      tiers=draw(st.booleans()), setup=draw(st.booleans()),
-                      shared_capacity=draw(st.booleans()), shortfall=draw(st.booleans()),
-                      n_minus_1=True, surge=draw(st.booleans()), seed=draw(st.integers(0, 2**31)))
+    tables = drawn_tables(draw, [0.5, 1.0, 2.0], ("tiers", "setup", "shared_capacity", "shortfall", "surge"),
+                          partners=3, items=2, offers_per_item=4, periods=2, n_minus_1=True)
     data = procure.validate_tables(tables)
     partners = list(data.partners["partner"])
     suppliers = list(data.suppliers["supplier"])

@@ -80,15 +80,20 @@ def variants_of(draw, data: procure.ProcureData, count: int):
     return out
 
 
+def drawn_tables(draw, densities, flags, **fixed) -> dict:
+    """:func:`benchmarks.generate.generate` tables: ``rule_density`` drawn from ``densities``,
+    each option of ``flags`` drawn as a boolean (in that order), then the seed."""
+    options = {"rule_density": draw(st.sampled_from(densities))}
+    options.update({flag: draw(st.booleans()) for flag in flags})
+    return generate(**fixed, **options, seed=draw(st.integers(0, 2**31)))
+
+
 @st.composite
 def instance_and_variants(draw):
-    tables = generate(partners=3, items=3, offers_per_item=3, periods=2,
-                      rule_density=draw(st.sampled_from([1.0, 2.0, 3.0])),
-                      tiers=draw(st.booleans()), setup=draw(st.booleans()),
-                      min_orders=draw(st.booleans()), shared_capacity=draw(st.booleans()),
-                      shortfall=draw(st.booleans()), budgets=draw(st.booleans()),
-                      n_minus_1=draw(st.booleans()), surge=draw(st.booleans()),
-                      seed=draw(st.integers(0, 2**31)))
+    tables = drawn_tables(draw, [1.0, 2.0, 3.0],
+                          ("tiers", "setup", "min_orders", "shared_capacity", "shortfall", "budgets",
+                           "n_minus_1", "surge"),
+                          partners=3, items=3, offers_per_item=3, periods=2)
     whole = draw(st.lists(st.sampled_from(list(tables["Items"]["item"])), unique=True, max_size=2))
     if whole:  # whole-unit items: their demand in whole units (rounded down: the witness holds)
         tables["Items"] = tables["Items"].assign(whole_units=tables["Items"]["item"].isin(whole))

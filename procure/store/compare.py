@@ -205,9 +205,9 @@ def _supplier_quantities(stored: StoredScenario) -> dict[str, float]:
     return {str(s): float(q) for s, q in sums.items()}
 
 
-def compare_stored(stored: list[StoredScenario], baseline: str) -> Comparison:
+def compare_stored(stored: list[StoredScenario]) -> Comparison:
     """The comparison of saved scenarios (read with their :data:`TABLES`), the first of them
-    the ``baseline``."""
+    the baseline."""
     currencies = {s.currency for s in stored}
     if len(currencies) > 1:
         raise StoreError("the scenarios are in different currencies ("
@@ -267,7 +267,7 @@ def compare_stored(stored: list[StoredScenario], baseline: str) -> Comparison:
                         (suppliers, ("quantity", "baseline_quantity", "delta"))):
         for c in cols:
             frame[c] = frame[c].astype("float64")
-    return Comparison(baseline=baseline, currency=base.currency, scenarios=scenarios,
+    return Comparison(baseline=base.name, currency=base.currency, scenarios=scenarios,
                       partners=partners, suppliers=suppliers, binding=binding)
 
 

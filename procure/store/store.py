@@ -327,7 +327,7 @@ class Store:
     def compare(self, baseline: str, names: list[str] | tuple[str, ...] = ()) -> Comparison:
         """Compare saved scenarios with ``baseline`` (see :class:`procure.store.Comparison`)."""
         order = list(dict.fromkeys([baseline, *names]))
-        return compare_stored(self.summaries(order, tables=COMPARED_TABLES), baseline)
+        return compare_stored(self.summaries(order, tables=COMPARED_TABLES))
 
     # ------------------------------------------------------------------ analyses
 

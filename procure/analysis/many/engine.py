@@ -390,8 +390,11 @@ def _with_bounds(model: Model, bounds: Bounds, coefficients) -> Model:
 def _activity(model: Model, bounds: Bounds, coefficients, values: np.ndarray) -> np.ndarray:
     """Row activities of ``values`` under the variant's coefficients."""
     activity = model.matrix @ values
-    for row, col, value in coefficients:  # the few entries the variant changes
-        activity[row] += (value - model.matrix[row, col]) * values[col]
+    if len(coefficients):  # the few entries the variant changes, read off the matrix at once
+        rows, cols, value = (np.asarray(part) for part in zip(*coefficients, strict=True))
+        rows, cols = rows.astype(np.int64), cols.astype(np.int64)
+        before = np.asarray(model.matrix[rows, cols], dtype=float).ravel()
+        np.add.at(activity, rows, (value - before) * values[cols])
     return activity
 
 
