@@ -231,7 +231,9 @@ def round_at_once(h, cols: np.ndarray, lower: np.ndarray, upper: np.ndarray, val
     ``cols`` rounded down and the row's fractional units given back, one each, to its columns
     with the largest fractions (largest remainders: the row's total stays what the LP chose),
     every column fixed there and the LP re-solved once. Every column's value in that whole
-    plan, or None when the LP is not feasible (``h``'s bounds are then as they were)."""
+    plan, or None when the LP is not feasible (``h``'s bounds are then as they were). On
+    success ``lower`` and ``upper`` are set to the plan's values in place, as
+    :func:`round_by_rows` keeps them: the bounds ``h`` now holds for ``cols``."""
     import highspy
 
     v = values[cols]
