@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import procure
@@ -269,12 +269,21 @@ def test_a_conflict_only_whole_units_make_is_still_found():
 
 
 def _one_stage(monkeypatch):
-    """The elastic MIP over every integer column at once (no whole-unit relaxation first)."""
+    """The elastic MIP over every integer column at once (no whole-unit relaxation first),
+    without presolve, as the diagnosis's fallback solves it."""
     import procure.engine.diagnose as diagnose
 
+    run_elastic = diagnose._run_elastic
     monkeypatch.setattr(diagnose, "general_integers", lambda m: np.zeros(m.num_cols, dtype=bool))
+    monkeypatch.setattr(diagnose, "_run_elastic",
+                        lambda elastic, time_limit, presolve=True: run_elastic(elastic, time_limit,
+                                                                               presolve=False))
 
 
+# HiGHS 1.16's presolve proved 4 rows the smallest set on these (2 suffice): a CI run's
+# falsifying example and one of 273 random infeasible instances
+@example(seed=212835, whole=3, short=2.5)
+@example(seed=828042329, whole=3, short=2.5)
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                                  HealthCheck.function_scoped_fixture])
 @given(seed=st.integers(0, 2**31), whole=st.integers(1, 3), short=st.sampled_from([1.5, 2.5, 4.0]))
