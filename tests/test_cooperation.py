@@ -22,12 +22,11 @@ from procure.analysis.cooperation import (
     null_partners,
     rule_costs,
     shares_from_costs,
-    sweep,
-    sweep_values,
 )
 from procure.analysis.games import shapley_from_costs
 from procure.analysis.many import Variant, coalition_data
 from procure.analysis.sharing import all_coalitions, coalition_costs
+from procure.analysis.sweep import sweep, sweep_values
 from procure.data.writer import write_workbook
 
 GAP = 1e-9

@@ -118,10 +118,6 @@ def _largest(values: np.ndarray) -> float:
     return float(values.max()) if len(values) else float("nan")
 
 
-def _names_list(names: list[str]) -> str:
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
-
-
 def _print_shares(fs) -> None:
     cur = fs.currency
     how = "every coalition solved" if fs.exact else f"sampled, {fs.sampling['orders']:,} orders" \
@@ -142,8 +138,7 @@ def _print_shares(fs) -> None:
               f"{_money(row.nucleolus, 22)}{_money(row.savings, 22)}{_money(row.value_brought, 22)}")
     print(fs.core_sentence())
     if fs.null_partners:
-        print(f"{_names_list(fs.null_partners)} {'has' if len(fs.null_partners) == 1 else 'have'} no demand "
-              "and no rules of their own: 0 in every split, left out of the coalitions solved.")
+        print(fs.null_sentence())
     if fs.least_core_value is not None and np.isfinite(fs.least_core_value):
         state = "not empty" if fs.core_nonempty else "empty"
         print(f"Least-core value {fs.least_core_value:,.0f} {cur}: the core is {state}.")
@@ -202,7 +197,7 @@ def _print_rule_costs(rc) -> None:
 # -- sweep ------------------------------------------------------------------------------------
 
 def _sweep(args) -> int:
-    from procure.analysis.cooperation import sweep
+    from procure.analysis.sweep import sweep
 
     data = _read(args)
     ranges = {}
