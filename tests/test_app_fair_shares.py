@@ -97,3 +97,29 @@ def test_a_game_above_the_exact_limit_is_sampled():
     how = at.radio[0]
     assert how.value == "every coalition (exact)" and not how.disabled
     assert any("4,095 coalitions" in c for c in ui.texts(at.caption))
+
+
+def test_partners_without_demand_do_not_count_towards_the_exact_limit(small):
+    """14 partners, of whom 4 have demand: the game of 4 is solved exactly (15 coalitions),
+    the page says so before and after, and its chart shows the 4 who play."""
+    extra = pd.DataFrame({"partner": ["SE", "FI"], "name": ["Sweden", "Finland"],
+                          "country": ["SE", "FI"], "budget": [float("nan")] * 2})
+    data = small.replace(partners=pd.concat([small.partners, extra], ignore_index=True))
+    idle = sorted(set(data.partners["partner"]) - set(KEEP))
+    assert len(data.partners) == 14 > page.EXACT_LIMIT
+    at = opened(data)
+    ui.no_exception(at)
+    how = at.radio[0]
+    assert how.value == "every coalition (exact)" and not how.disabled
+    assert any(c.startswith("Solves 15 coalitions of the 4 partners, not ")
+               for c in ui.texts(at.caption)), ui.texts(at.caption)
+    at.button(key="fair_compute").click().run()
+    ui.no_exception(at)
+    table = at.dataframe[0].value
+    assert len(table) == 14
+    assert (table.set_index("partner").loc[idle, ["standalone", "shapley", "nucleolus"]] == 0).all().all()
+    assert any("15 coalitions solved" in c for c in ui.texts(at.caption))
+    assert any(c.endswith("0 in every split, left out of the coalitions solved.") and
+               all(p in c for p in idle) for c in ui.texts(at.caption))
+    bars = ui.figures(at)[0]["data"]
+    assert {tuple(trace["x"]) for trace in bars} == {tuple(KEEP)}

@@ -20,7 +20,13 @@ from collections.abc import Callable
 import pandas as pd
 import streamlit as st
 
-from procure.analysis.cooperation import FairShares, RuleCosts, fair_shares, rule_costs
+from procure.analysis.cooperation import (
+    FairShares,
+    RuleCosts,
+    fair_shares,
+    null_partners,
+    rule_costs,
+)
 from procure.analysis.games import EXACT_LIMIT
 from procure.app import shared
 from procure.app.shared import GameOptions
@@ -52,20 +58,29 @@ def render() -> None:
     rules_panel(wb, options)
 
 
+def players(data) -> tuple[int, list[str]]:
+    """How many partners play the game, and those who do not: a partner with no demand and
+    no rules of its own is 0 in every split and left out of the coalitions solved."""
+    idle = null_partners(data)
+    return len(data.partners) - len(idle), idle
+
+
 def options_panel(wb: shared.Workbook) -> GameOptions:
-    n = len(wb.data.partners)
+    n, idle = players(wb.data)
     solve = shared.current_options(wb)
     cores = os.cpu_count() or 1
     with st.expander("How to compute", expanded=False):
         left, middle, right = st.columns(3)
         exact_possible = n <= EXACT_LIMIT
+        without = (f" ({', '.join(idle)}: no demand and no rules of their own, 0 in every "
+                   "split)") if idle else ""
         how = left.radio(
             "Shapley values", ["every coalition (exact)", "sampled"],
             index=0 if exact_possible else 1, disabled=not exact_possible,
             key=f"fair_how_{wb.fingerprint[:12]}",
-            help=f"{n} partners: {2 ** n - 1:,} coalitions. Exact up to {EXACT_LIMIT} partners "
-                 "(with the nucleolus and the core); above, a sampled Shapley estimate with its "
-                 "standard error.")
+            help=f"{n} partners play{without}: {2 ** n - 1:,} coalitions. Exact up to "
+                 f"{EXACT_LIMIT} partners (with the nucleolus and the core); above, a sampled "
+                 "Shapley estimate with its standard error.")
         samples = None
         if how == "sampled":
             samples = int(left.number_input("Coalition solves", min_value=100,
@@ -138,10 +153,13 @@ def shares_panel(wb: shared.Workbook, options: GameOptions) -> None:
     st.subheader("Who pays what")
     fs: FairShares | None = computed(SHARES_KEY, wb, options)
     if fs is None:
-        n = len(wb.data.partners)
-        solves = (2 ** n - 1) if options.samples is None else options.samples
-        st.caption(f"Solves {solves:,} coalitions of the {n} partners ({options.describe()}); "
-                   "on 12 partners this takes minutes.")
+        n, idle = players(wb.data)
+        every = 2 ** n - 1
+        # a budget that covers every coalition buys the exact game (fair_shares)
+        solves = every if options.samples is None else min(options.samples, every)
+        without = f", not {', '.join(idle)}: no demand" if idle else ""
+        st.caption(f"Solves {solves:,} coalitions of the {n} partners{without} "
+                   f"({options.describe()}); on 12 partners this takes minutes.")
         if not st.button("Compute fair shares", type="primary", key="fair_compute",
                          icon=":material/balance:"):
             return
@@ -161,9 +179,13 @@ def shares_panel(wb: shared.Workbook, options: GameOptions) -> None:
                "its Shapley share; value brought is what the pool loses when it leaves (the "
                "others' cost without it plus its own alone, minus the pool's cost), negative "
                "when it competes with the others for scarce capacity.")
-    st.plotly_chart(charts.fair_share_bars(fs.table, fs.currency), width="stretch",
+    playing = fs.table[~fs.table["partner"].isin(fs.null_partners)]
+    st.plotly_chart(charts.fair_share_bars(playing, fs.currency), width="stretch",
                     key="fair_bars")
-    st.caption("Each partner's cost alone and under each way of sharing the pooled plan.")
+    st.caption("Each partner's cost alone and under each way of sharing the pooled plan"
+               + (" (partners with no demand left out)." if fs.null_partners else "."))
+    if fs.null_partners:
+        st.caption(fs.null_sentence())
     notes = [f"{fs.coalitions_solved:,} coalitions solved"]
     if fs.infeasible_coalitions:
         notes.append(f"{len(fs.infeasible_coalitions):,} have no plan on their own")
