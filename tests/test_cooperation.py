@@ -150,6 +150,9 @@ def test_partner_without_demand_is_a_dummy_costing_nothing():
         assert t.loc[["A", "B"], column].tolist() == pytest.approx(without.table[column].tolist())
     assert fs.core_sentence() == without.core_sentence()
     assert fs.to_dict()["null_partners"] == ["Z"]
+    assert fs.null_sentence() == ("Z has no demand and no rules of its own: 0 in every split, "
+                                  "left out of the coalitions solved.")
+    assert without.null_sentence() == ""
     # a partner without demand but with a rule of its own is a player (its rule may bind)
     ruled = data.replace(rules=pd.concat([data.rules, tiny(
         offers=[dict(supplier="S", item="shell", unit_price=10)], demand=[("Z", "shell", 1, 1)],

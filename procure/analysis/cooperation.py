@@ -157,9 +157,9 @@ class FairShares:
         plays), in the workbook's partner order."""
         if not self.null_partners:
             return ""
-        verb = "has" if len(self.null_partners) == 1 else "have"
-        return (f"{_joined(self.null_partners)} {verb} no demand and no rules of their own: 0 in "
-                "every split, left out of the coalitions solved.")
+        verb, whose = ("has", "its") if len(self.null_partners) == 1 else ("have", "their")
+        return (f"{_joined(self.null_partners)} {verb} no demand and no rules of {whose} own: 0 "
+                "in every split, left out of the coalitions solved.")
 
     def core_sentence(self) -> str:
         """One sentence on the core for the chosen split, e.g. "Shapley is outside the core: IT,
