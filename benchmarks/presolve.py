@@ -10,8 +10,10 @@ new highspy can be checked before it is trusted (``highspy`` is not pinned):
 
 ``diagnosis``: instances made infeasible by more demand of one item than its offers deliver
 (as tests/test_diagnose.py makes them); each elastic model is solved as the diagnosis
-builds it, with the whole-unit columns continuous (the switches-only model the diagnosis
-solves first) and with them integer (its fallback), with and without presolve.
+builds it, with and without presolve: with the whole-unit columns continuous (the
+switches-only model the diagnosis solves first), with whole units and the switches fixed
+at that model's set (the check of the set, and its amounts), and with every integer column
+free (its fallback).
 ``plan``: feasible instances with whole-unit items; the model itself, both ways.
 A disagreement is another status or objectives more than 1e-6 apart (relative).
 """
@@ -31,14 +33,18 @@ from procure.engine.model import Model, build_model
 from procure.engine.whole_units import general_integers
 
 
-def _solve(model: Model, presolve: bool) -> tuple[str, float | None]:
+def _run(model: Model, presolve: bool):
     h = new_highs()
     h.setOptionValue("time_limit", 60.0)
     h.setOptionValue("mip_rel_gap", DEFAULT_MIP_GAP)
     h.setOptionValue("presolve", "on" if presolve else "off")
     pass_model(h, model)
     h.run()
-    out = read_highs(h, model, 0.0)
+    return read_highs(h, model, 0.0)
+
+
+def _solve(model: Model, presolve: bool) -> tuple[str, float | None]:
+    out = _run(model, presolve)
     return out.status.value, out.objective
 
 
@@ -62,13 +68,14 @@ def _instance(seed: int, whole: int, short: float | None, size: dict) -> procure
     return procure.validate_tables(tables)
 
 
-def _elastic_model(data: procure.ProcureData) -> Model:
-    """The elastic model the diagnosis builds for ``data`` (caught on its way to the solver)."""
+def _elastic_model(data: procure.ProcureData) -> tuple[Model, int, int]:
+    """The elastic model the diagnosis builds for ``data`` (caught on its way to the solver),
+    its number of model columns and of elastic rows."""
     caught = []
     solve_elastic = diagnose._solve_elastic
 
     def catch(elastic, n, k, time_limit):
-        caught.append(elastic)
+        caught.append((elastic, n, k))
         return solve_elastic(elastic, n, k, time_limit)
 
     diagnose._solve_elastic = catch
@@ -91,7 +98,7 @@ def main(argv: list[str] | None = None) -> None:
             dict(partners=3, items=3, offers_per_item=2, periods=2))
     rng = np.random.default_rng(args.seed)
     counts = {"solved": 0, **({"plan": 0} if args.kind == "plan" else
-                              {"switches only": 0, "every integer": 0})}
+                              {"switches only": 0, "switches fixed": 0, "every integer": 0})}
     for _ in range(args.instances):
         seed = int(rng.integers(0, 2**31))
         whole = int(rng.integers(0 if args.kind == "diagnosis" else 1, 4))
@@ -104,11 +111,15 @@ def main(argv: list[str] | None = None) -> None:
             if procure.solve(data, diagnose=False).status != procure.Status.INFEASIBLE:
                 continue  # the offers could still deliver it
             counts["solved"] += 1
-            elastic = _elastic_model(data)
+            elastic, n, k = _elastic_model(data)
             general = general_integers(elastic)
-            models = {"switches only": dataclasses.replace(
-                elastic, integrality=elastic.integrality & ~general)}
+            first = dataclasses.replace(elastic, integrality=elastic.integrality & ~general)
+            models = {"switches only": first}
             if general.any():
+                found = _run(first, True)  # as the diagnosis finds its set
+                if found.status.has_plan:
+                    models["switches fixed"] = diagnose.switches_fixed(
+                        elastic, n, k, found.col_value[n + k:])
                 models["every integer"] = elastic
         for name, model in models.items():
             with_presolve, without = _solve(model, True), _solve(model, False)

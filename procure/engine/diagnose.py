@@ -225,23 +225,29 @@ def _solve_elastic(elastic: Model, n: int, k: int, time_limit: float):
         relaxed = dataclasses.replace(elastic, integrality=elastic.integrality & ~general)
         first = _run_elastic(relaxed, time_limit)
         if first.status.has_plan:
-            chosen = np.round(first.col_value[n + k:]).clip(0.0, 1.0)
-            # the switches fixed cost nothing and each amount sigma costs 1: the gap then
-            # applies to the amounts alone, which a count of about 1 per row would otherwise
-            # swamp (5e-7 of 10 rows is 5e-4 of a row's largest relaxation)
-            fixed = dataclasses.replace(
-                elastic, col_lower=np.concatenate([elastic.col_lower[:n + k], chosen]),
-                col_upper=np.concatenate([elastic.col_upper[:n + k], chosen]),
-                col_cost=np.concatenate([elastic.col_cost[:n], np.ones(k), np.zeros(k)]))
+            fixed = switches_fixed(elastic, n, k, first.col_value[n + k:])
             second = _run_elastic(fixed, max(1.0, deadline - time.perf_counter()))
             if second.status.has_plan:
                 return second, first.status == Status.OPTIMAL
     # without HiGHS's presolve when whole units are integer beside the switches: on such
     # models HiGHS 1.16's presolve proved sets the smallest that were not (4 rows where 2
     # suffice; 3 of 401 random infeasible instances and a CI run's example, benchmarks/
-    # presolve.py); the switches-only models above agreed with and without it on all 401
+    # presolve.py); the two models above (switches only, then switches fixed) agreed with and
+    # without it on all 401
     out = _run_elastic(elastic, max(1.0, deadline - time.perf_counter()), presolve=not general.any())
     return out, out.status == Status.OPTIMAL
+
+
+def switches_fixed(elastic: Model, n: int, k: int, switches: np.ndarray) -> Model:
+    """The elastic model with its ``k`` switches fixed at ``switches`` (rounded): the check of
+    a set of rows, and the amounts each must give. The switches fixed cost nothing and each
+    amount sigma costs 1: the gap then applies to the amounts alone, which a count of about 1
+    per row would otherwise swamp (5e-7 of 10 rows is 5e-4 of a row's largest relaxation)."""
+    chosen = np.round(switches).clip(0.0, 1.0)
+    return dataclasses.replace(
+        elastic, col_lower=np.concatenate([elastic.col_lower[:n + k], chosen]),
+        col_upper=np.concatenate([elastic.col_upper[:n + k], chosen]),
+        col_cost=np.concatenate([elastic.col_cost[:n], np.ones(k), np.zeros(k)]))
 
 
 def _run_elastic(elastic: Model, time_limit: float, *, presolve: bool = True):
