@@ -203,7 +203,7 @@ def test_every_page_opens_without_an_exception(page, artifacts):
 def choose(tab, label: str, text: str) -> None:
     """Type ``text`` into the select box or multiselect labelled ``label`` and take the first
     match, as a user does. A list that does not open (a script run re-drew the box between
-    the click and the typing: 3 of 5 runs failed so here) is opened again, as a user
+    the click and the typing: 3 of 4 runs failed so here) is opened again, as a user
     would, and the text typed afresh."""
     box = tab.locator('[data-testid="stSelectbox"], [data-testid="stMultiSelect"]',
                       has_text=label).first
