@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import pytest
 
 import procure
@@ -127,6 +129,18 @@ def test_toml_of_the_builder_round_trips(demo):
     again = procure.Scenario.from_toml_text(scenario.to_toml(), base=demo)
     assert again.to_dict() == scenario.to_dict()
     assert again.capacity == [{"country": "KR", "factor": 0.5}]
+
+
+def test_a_row_added_with_a_blank_number_keeps_its_dtype_and_leaves_the_blank_out():
+    """What the editor does when a user adds a row and leaves its factor blank (pandas 3.1
+    warned of turning a float64 column to object for it; pandas 4 will refuse)."""
+    frame = page.change_frame("capacity", [{"supplier": "DE_ELB", "factor": 0.5}])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        frame.loc[len(frame)] = {"supplier": None, "country": "KR", "item": None, "period": None,
+                                 "factor": None}
+    assert str(frame["factor"].dtype) == "Float64"
+    assert page.entries(frame) == [{"supplier": "DE_ELB", "factor": 0.5}, {"country": "KR"}]
 
 
 def save_button(at):
