@@ -7,7 +7,9 @@ Every number a page shows is compared with the engine's own answer for the same 
 from __future__ import annotations
 
 import io
+import warnings
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -253,6 +255,23 @@ def test_editable_frames_round_trip_through_validation(demo):
     pd.testing.assert_frame_equal(again.demand, data.demand)
     pd.testing.assert_frame_equal(again.rules, data.rules)
     assert again.settings == data.settings and again.periods == data.periods
+
+
+def test_a_row_added_with_a_blank_number_cell_is_used_with_the_blank_as_given(demo):
+    """What the editor does when a user adds a partner and leaves its budget blank (pandas 3.1
+    warned of turning a float64 column to object for it; pandas 4 will refuse)."""
+    data, _ = demo
+    frames = data_page.editable_frames(data)
+    partners = frames["Partners"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        partners.loc[len(partners) + 2] = {"partner": "SE", "name": "Sweden", "country": "SE",
+                                           "budget": None}
+    assert str(partners["budget"].dtype) == "Float64"
+    again = data_page.check_edits(frames)
+    added = again.partners.set_index("partner").loc["SE"]
+    assert added["country"] == "SE" and np.isnan(added["budget"])
+    pd.testing.assert_frame_equal(again.partners.iloc[:-1], data.partners)
 
 
 def test_a_file_over_the_size_limit_is_refused(monkeypatch):
