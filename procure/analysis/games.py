@@ -237,9 +237,7 @@ def shapley_from_units(partners: Sequence[str], units: Sequence[np.ndarray],
     marginal = np.zeros((len(orders), n))  # [order, partner]
     position = np.zeros((len(orders), n), dtype=np.int64)
     # the uncertainty of the coalition a partner joins (before) and of the one it makes (after)
-    lower_side = np.zeros((len(orders), n))
-    upper_side = np.zeros((len(orders), n))
-    known = uncertainty if uncertainty is not None else {}
+    sides = None if uncertainty is None else (np.zeros((len(orders), n)), np.zeros((len(orders), n)))
     for r, order in enumerate(orders):
         before, previous = frozenset(), 0.0
         for k, j in enumerate(order):
@@ -247,15 +245,18 @@ def shapley_from_units(partners: Sequence[str], units: Sequence[np.ndarray],
             now = float(costs[after])
             marginal[r, j] = now - previous
             position[r, j] = k
-            lower_side[r, j] = float(known.get(after, 0.0))
-            upper_side[r, j] = float(known.get(before, 0.0))
+            if sides is not None:
+                sides[0][r, j] = float(uncertainty.get(after, 0.0))
+                sides[1][r, j] = float(uncertainty.get(before, 0.0))
             before, previous = after, now
     if design == "poststratified":
         grand = frozenset(partners)
-        shapley, std_error, weight = _poststratified(marginal, position, float(costs[grand]))
-        # the adjustment moves each estimate by its weight times c(P) less their sum
-        own = np.maximum(_strata_mean(lower_side, position), _strata_mean(upper_side, position))
-        gap = own + weight * (float(known.get(grand, 0.0)) + own.sum())
+        strata = [_strata(position, j) for j in range(n)]
+        shapley, std_error, weight = _poststratified(marginal, strata, float(costs[grand]))
+        if sides is not None:
+            # the adjustment moves each estimate by its weight times c(P) less their sum
+            own = np.maximum(*(_strata_mean(side, strata) for side in sides))
+            gap = own + weight * (float(uncertainty.get(grand, 0.0)) + own.sum())
     else:
         sizes = np.array([len(unit) for unit in units])
         unit_of = np.repeat(np.arange(len(units)), sizes)
@@ -264,14 +265,15 @@ def shapley_from_units(partners: Sequence[str], units: Sequence[np.ndarray],
         means /= sizes[:, None]
         shapley = means.mean(axis=0)
         std_error = means.std(axis=0, ddof=1) / np.sqrt(len(units))
-        gap = np.maximum(lower_side.mean(axis=0), upper_side.mean(axis=0))
+        if sides is not None:
+            gap = np.maximum(sides[0].mean(axis=0), sides[1].mean(axis=0))
     out = pd.DataFrame({
         "partner": list(partners),
         "shapley": shapley,
         "std_error": std_error,
         "method": f"sampled ({design}, {len(orders)} orders in {len(units)} units)",
     })
-    if uncertainty is not None:
+    if sides is not None:
         out["gap"] = gap
     return out
 
@@ -296,21 +298,22 @@ def _strata(position: np.ndarray, j: int) -> list[tuple[int, np.ndarray]]:
     return [(w, np.asarray(r, dtype=np.int64)) for w, r in strata]
 
 
-def _strata_mean(values: np.ndarray, position: np.ndarray) -> np.ndarray:
-    """Per partner, the mean over its strata of each stratum's mean of ``values``."""
+def _strata_mean(values: np.ndarray, strata: list) -> np.ndarray:
+    """Per partner, the mean over its strata (:func:`_strata`) of each stratum's mean of
+    ``values``."""
     n = values.shape[1]
-    return np.array([sum(w / n * values[r, j].mean() for w, r in _strata(position, j))
-                     for j in range(n)])
+    return np.array([sum(w / n * values[r, j].mean() for w, r in strata[j]) for j in range(n)])
 
 
-def _poststratified(marginal: np.ndarray, position: np.ndarray,
+def _poststratified(marginal: np.ndarray, strata: list,
                     grand: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The post-stratified estimate (see :data:`DESIGNS`), adjusted to add up to ``grand``:
-    estimates, standard errors and each estimate's weight in the adjustment."""
+    """The post-stratified estimate (see :data:`DESIGNS`) over each partner's strata
+    (:func:`_strata`), adjusted to add up to ``grand``: estimates, standard errors and each
+    estimate's weight in the adjustment."""
     n = marginal.shape[1]
     estimate, variance = np.zeros(n), np.zeros(n)
     for j in range(n):
-        for w, rows in _strata(position, j):
+        for w, rows in strata[j]:
             s = marginal[rows, j]
             estimate[j] += w / n * s.mean()
             variance[j] += (w / n) ** 2 * (s.var(ddof=1) / len(s) if len(s) > 1 else np.inf)

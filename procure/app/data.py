@@ -105,11 +105,8 @@ def editable_frames(data: ProcureData) -> dict[str, pd.DataFrame]:
                                         for v in frame["value"]]).astype(object)
             frame.index = pd.RangeIndex(2, len(frame) + 2)
         else:
-            # nullable floats: a row the editor adds with a number cell left blank holds NA
-            # there; a float64 column would have to turn to object for it (pandas 3 warns,
-            # pandas 4 refuses). The values are the same floats.
-            frame = frame.astype({c: "Float64" for c in frame.columns
-                                  if frame[c].dtype == "float64"})
+            frame = shared.editable_numbers(frame, [c for c in frame.columns
+                                                    if frame[c].dtype == "float64"])
         frame.index.name = "row"
         frames[name] = frame
     return frames

@@ -172,9 +172,7 @@ def change_frame(key: str, entries: list[dict]) -> pd.DataFrame:
     rows = [{c: e.get(c) for c in columns} for e in entries if isinstance(e, dict)]
     frame = pd.DataFrame(rows, columns=columns)
     numeric = [c for c, k in ENTRY_KEYS[key].items() if k.kind in ("factor", "share", "quantity")]
-    # nullable floats: a row the editor adds with a number cell left blank holds NA there;
-    # a float64 column would have to turn to object for it (pandas 3 warns, pandas 4 refuses)
-    return frame.astype({c: "Float64" for c in numeric}).astype(
+    return shared.editable_numbers(frame, numeric).astype(
         {c: object for c in columns if c not in numeric})
 
 

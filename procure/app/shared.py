@@ -319,6 +319,14 @@ def to_units(table: pd.DataFrame, columns: Iterable[str]) -> pd.DataFrame:
     return table.assign(**{c: table[c].astype(float).round(0) for c in present})
 
 
+def editable_numbers(frame: pd.DataFrame, columns: Iterable[str]) -> pd.DataFrame:
+    """``frame`` with the number ``columns`` as nullable floats, for a data editor: a row the
+    editor adds with a number cell left blank holds NA there, where a float64 column would
+    have to turn to object for it (pandas 3 warns, pandas 4 refuses). The values are the
+    same floats."""
+    return frame.astype({c: "Float64" for c in columns})
+
+
 def problems_table(problems: Iterable[Problem]) -> pd.DataFrame:
     """Problems as the table the Data page shows: sheet, row, column, value, problem, fix."""
     rows = [{"sheet": p.sheet or "", "row": p.row, "column": p.column or "",

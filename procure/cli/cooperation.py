@@ -144,10 +144,13 @@ def _print_shares(fs) -> None:
         print(f"Least-core value {fs.least_core_value:,.0f} {cur}: the core is {state}.")
     if fs.unproven_coalitions:
         worst = _largest(fs.table["shapley_gap"].to_numpy(dtype=float))
-        moved = (f"; a Shapley share may be up to {_money(worst, 0).strip()} {cur} from its "
-                 "value on exact costs" if np.isfinite(worst) else
-                 "; with no bound on some of them, the Shapley shares have none either"
-                 if not np.isnan(worst) else "")
+        if np.isnan(worst):  # no shares to bound
+            moved = ""
+        elif np.isinf(worst):
+            moved = "; with no bound on some of them, the Shapley shares have none either"
+        else:
+            moved = (f"; a Shapley share may be up to {_money(worst, 0).strip()} {cur} from its "
+                     "value on exact costs")
         print(f"warning: {len(fs.unproven_coalitions)} coalition cost(s) were not proven optimal "
               f"(a time limit or the gap asked): the shares rest on them{moved}")
 
